@@ -1,0 +1,1 @@
+"""Platform connectors: one module per platform, registered by name (see base.py)."""

@@ -1,0 +1,3 @@
+"""complaint-monitor: brand mentions in, one fair response queue out."""
+
+__version__ = "0.1.0"

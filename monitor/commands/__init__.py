@@ -1,0 +1,18 @@
+"""CLI command modules. Each module exposes `COMMANDS`, a list of click commands; list new modules here."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+MODULES = [
+    "monitor.commands.core",
+]
+
+
+def all_commands() -> list[click.Command]:
+    commands: list[click.Command] = []
+    for name in MODULES:
+        commands.extend(importlib.import_module(name).COMMANDS)
+    return commands

@@ -1,0 +1,361 @@
+"""config.yaml: pydantic models, validation with one clear message, secrets from the environment.
+
+Secrets never live in the file: it names environment variables (keys ending in `_env`), and the values
+are read at load time into pydantic `SecretStr`, whose repr and str are masked.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import types
+import typing
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from monitor.errors import ConfigError
+from monitor.timeutil import parse_duration
+
+DEFAULT_CONFIG_NAME = "config.yaml"
+CONFIG_ENV = "MONITOR_CONFIG"
+
+
+def _duration(value: Any) -> timedelta:
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BrandConfig(_Model):
+    name: str = Field(min_length=1)
+    # platform name -> search queries; a platform with no entry searches for the brand name
+    queries: dict[str, list[str]] = Field(default_factory=dict)
+    # platform name -> the brand's own accounts (handles, or channel ids on YouTube): their posts are skipped
+    handles: dict[str, list[str]] = Field(default_factory=dict)
+
+    def queries_for(self, platform: str) -> list[str]:
+        return self.queries.get(platform) or [self.name]
+
+    def own_handles(self, platform: str) -> set[str]:
+        return {h.lstrip("@").lower() for h in self.handles.get(platform, [])}
+
+
+class PlatformBase(_Model):
+    enabled: bool = True
+    poll_interval: Duration = timedelta(minutes=5)
+    # Override the API host, e.g. http://127.0.0.1:8765 for the fake platforms or a corporate proxy.
+    base_url: str | None = None
+    timeout: Duration = timedelta(seconds=20)
+    max_pages: int = Field(default=10, ge=1, le=100)
+
+    _secrets: dict[str, SecretStr] = PrivateAttr(default_factory=dict)
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    def secret_env_names(self) -> dict[str, str]:
+        """Secret name -> environment variable name, e.g. {"bearer_token": "TWITTER_BEARER_TOKEN"}."""
+        out: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if name.endswith("_env") and isinstance(value, str):
+                out[name.removesuffix("_env")] = value
+        return out
+
+    def secret(self, name: str) -> str:
+        """The revealed secret value; call only where it is handed to a client library."""
+        return self._secrets[name].get_secret_value()
+
+
+class TwitterConfig(PlatformBase):
+    poll_interval: Duration = timedelta(minutes=2)
+    bearer_token_env: str = "TWITTER_BEARER_TOKEN"
+
+
+class RedditConfig(PlatformBase):
+    client_id_env: str = "REDDIT_CLIENT_ID"
+    client_secret_env: str = "REDDIT_CLIENT_SECRET"
+    user_agent: str = Field(default="complaint-monitor/0.1 (social care)", min_length=7)
+    subreddits: list[str] = Field(default_factory=lambda: ["all"], min_length=1)
+    include_comments: bool = False
+
+
+class YouTubeConfig(PlatformBase):
+    poll_interval: Duration = timedelta(minutes=30)
+    api_key_env: str = "YOUTUBE_API_KEY"
+    daily_quota: int = Field(default=10_000, ge=1)
+    search_cost: int = Field(default=100, ge=1)
+
+
+class PlatformsConfig(_Model):
+    twitter: TwitterConfig = Field(default_factory=lambda: TwitterConfig(enabled=False))
+    reddit: RedditConfig = Field(default_factory=lambda: RedditConfig(enabled=False))
+    youtube: YouTubeConfig = Field(default_factory=lambda: YouTubeConfig(enabled=False))
+
+    def enabled(self) -> dict[str, PlatformBase]:
+        out: dict[str, PlatformBase] = {}
+        for name in type(self).model_fields:
+            platform = getattr(self, name)
+            if platform.enabled:
+                out[name] = platform
+        return out
+
+
+def _default_sla() -> dict[int, timedelta]:
+    return {4: timedelta(hours=1), 3: timedelta(hours=2), 2: timedelta(hours=4), 1: timedelta(hours=8)}
+
+
+class FairnessConfig(_Model):
+    # The most a case's reach (spread, then followers) can move it ahead of its SLA deadline.
+    max_reach_boost: Duration = timedelta(minutes=15)
+    # Hide follower counts and verified badges in queue views until a case is claimed.
+    blind_triage: bool = True
+    # A claim not followed by a response within this time returns the case to the queue.
+    claim_timeout: Duration = timedelta(minutes=30)
+    # The digest raises an alert when the slowest tier's median first response exceeds the fastest's by this.
+    parity_alert: float = Field(default=1.25, ge=1.0)
+    # Follower-count tier boundaries for the audit: <100, 100-1k, 1k-10k, 10k-100k, >=100k.
+    follower_tiers: list[int] = Field(default_factory=lambda: [100, 1_000, 10_000, 100_000])
+
+    @field_validator("follower_tiers")
+    @classmethod
+    def _ascending(cls, value: list[int]) -> list[int]:
+        if not value or any(b <= a for a, b in itertools.pairwise(value)) or value[0] <= 0:
+            raise ValueError("must be a non-empty list of positive, strictly increasing numbers")
+        return value
+
+
+class DigestConfig(_Model):
+    recipients: list[str] = Field(default_factory=list)
+    sender: str = "complaint-monitor@localhost"
+    subject: str = "Complaint digest for {date}"
+    oldest_unanswered: int = Field(default=10, ge=0, le=100)
+
+    @field_validator("recipients", "sender")
+    @classmethod
+    def _addresses(cls, value: Any) -> Any:
+        for addr in value if isinstance(value, list) else [value]:
+            if "@" not in addr.rsplit("<", 1)[-1]:
+                raise ValueError(f"{addr!r} is not an email address")
+        return value
+
+
+class SmtpConfig(_Model):
+    host: str = "localhost"
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username_env: str | None = None
+    password_env: str | None = None
+    timeout: Duration = timedelta(seconds=30)
+
+
+class Config(_Model):
+    # Path of the SQLite store; relative paths are relative to the config file's folder.
+    store: Path = Path("complaint-monitor.db")
+    timezone: str = "UTC"
+    brands: list[BrandConfig] = Field(min_length=1)
+    platforms: PlatformsConfig = Field(default_factory=PlatformsConfig)
+    # SLA per severity (X-CI scale, 4 = most severe): time from first seen to first response.
+    sla: dict[int, Duration] = Field(default_factory=_default_sla)
+    fairness: FairnessConfig = Field(default_factory=FairnessConfig)
+    digest: DigestConfig = Field(default_factory=DigestConfig)
+    smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+
+    _source: Path | None = PrivateAttr(default=None)
+    _smtp_secrets: dict[str, SecretStr] = PrivateAttr(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/London)") from None
+        return value
+
+    @field_validator("sla")
+    @classmethod
+    def _sla_levels(cls, value: dict[int, timedelta]) -> dict[int, timedelta]:
+        unknown = sorted(set(value) - {1, 2, 3, 4})
+        if unknown:
+            raise ValueError(f"severity levels are 1-4, not {unknown}")
+        merged = _default_sla() | value
+        return dict(sorted(merged.items(), reverse=True))
+
+    @model_validator(mode="after")
+    def _unique_brands(self) -> Config:
+        names = [b.name for b in self.brands]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"brand names must be unique; repeated: {dupes}")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def sla_for(self, severity: int | None) -> timedelta:
+        """SLA of a severity; an unknown severity gets the most generous (least severe) SLA."""
+        return self.sla.get(severity or 1, self.sla[1])
+
+    def smtp_secret(self, name: str) -> str | None:
+        secret = self._smtp_secrets.get(name)
+        return secret.get_secret_value() if secret else None
+
+    def with_store(self, path: Path) -> Config:
+        """A copy that uses another store path (the --db override)."""
+        clone = self.model_copy(update={"store": path})
+        clone._source = self._source
+        clone._smtp_secrets = self._smtp_secrets
+        return clone
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def _fmt_loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """Walk the Config model along a location to find the model that owns the last key."""
+    current: Any = Config
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return None
+            current = field.annotation
+        # unwrap Optional / list / dict to the model inside
+        while typing.get_origin(current) in (list, dict, typing.Union, types.UnionType, Annotated):
+            args = [a for a in typing.get_args(current) if a is not type(None)]
+            current = args[-1] if typing.get_origin(current) is not Annotated else args[0]
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _explain(err: Any) -> str:
+    loc = tuple(err["loc"])
+    path = _fmt_loc(loc)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        owner = _model_at(loc[:-1])
+        allowed = ", ".join(owner.model_fields) if owner else ""
+        hint = f" (allowed keys here: {allowed})" if allowed else ""
+        return f"{path}: unknown key; remove it or fix its spelling{hint}"
+    if kind == "missing":
+        return f"{path}: required key is missing; add it"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    got = err.get("input")
+    shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+    return f"{path}: {msg}{shown}"
+
+
+def _check_secrets(config: Config, environ: Mapping[str, str]) -> list[str]:
+    problems: list[str] = []
+    for pname, platform in config.platforms.enabled().items():
+        resolved: dict[str, SecretStr] = {}
+        for secret, env_name in platform.secret_env_names().items():
+            value = environ.get(env_name, "")
+            if not value:
+                problems.append(
+                    f"platforms.{pname}.{secret}_env: environment variable {env_name} is not set; "
+                    f"export {env_name}=... or set platforms.{pname}.enabled: false"
+                )
+            else:
+                resolved[secret] = SecretStr(value)
+        platform._secrets = resolved
+    smtp = {}
+    for secret in ("username", "password"):
+        env_name = getattr(config.smtp, f"{secret}_env")
+        if env_name and environ.get(env_name):
+            smtp[secret] = SecretStr(environ[env_name])
+    config._smtp_secrets = smtp
+    return problems
+
+
+def parse_config(
+    data: Any, *, source: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Config:
+    """Validate already-parsed YAML data. Raises ConfigError naming every bad key path and its fix."""
+    where = f"{source}: " if source else ""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}the config must be a YAML mapping of keys (brands:, platforms:, ...)")
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        lines = [_explain(e) for e in exc.errors()]
+        raise ConfigError(f"{where}invalid config:\n  " + "\n  ".join(lines)) from None
+    problems = _check_secrets(config, os.environ if environ is None else environ)
+    if problems:
+        raise ConfigError(f"{where}invalid config:\n  " + "\n  ".join(problems))
+    if source is not None:
+        config._source = source
+        if not config.store.is_absolute():
+            object.__setattr__(config, "store", (source.parent / config.store).resolve())
+    return config
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """--config, else $MONITOR_CONFIG, else ./config.yaml."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    return Path(DEFAULT_CONFIG_NAME)
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None, *, environ: Mapping[str, str] | None = None
+) -> Config:
+    """Read and validate a config file. Every problem raises ConfigError with the key path and fix."""
+    file = config_path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"no config file at {file}: pass --config PATH, set {CONFIG_ENV}, "
+            "or copy config.yaml from the project and edit it (`monitor demo` needs none)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {file}: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{file}: not valid YAML{at}: {problem}") from None
+    return parse_config(data, source=file.resolve(), environ=environ)

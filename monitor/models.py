@@ -1,0 +1,60 @@
+"""The plain data types that cross module edges.
+
+`Mention` is the one type connectors hand to the core; the importer builds the same type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    id: str
+    handle: str
+    followers: int | None = None  # None: the platform did not say (e.g. hidden subscriber count)
+    verified: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Engagement:
+    """Public interaction counts at fetch time; spread (velocity) is derived from these and the age."""
+
+    likes: int = 0
+    reposts: int = 0
+    replies: int = 0
+    views: int | None = None
+
+    @property
+    def interactions(self) -> int:
+        return self.likes + self.reposts + self.replies
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    platform: str  # connector name: "twitter", "reddit", "youtube", ...
+    id: str  # the platform's id; (platform, id) is the identity
+    url: str
+    text: str
+    created_at: datetime  # aware, UTC
+    author: Author
+    brand: str | None = None
+    query: str | None = None
+    lang: str | None = None  # the platform's language tag if it gave one
+    engagement: Engagement = field(default_factory=Engagement)
+    kind: str = "post"  # post | comment | video
+    raw: dict[str, Any] | None = None  # the payload item as received, for audit and reprocessing
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the classifier says about one text."""
+
+    complaint: bool
+    score: float  # calibrated probability of being a complaint, 0..1
+    severity: int | None  # X-CI scale 1 (no explicit reproach) .. 4 (blame); None if not a complaint
+    language: str  # ISO 639-1 code, or "und" when unknown
+    reasons: tuple[str, ...] = ()  # short cues that fired, shown in the feed
+    signals: dict[str, bool] = field(default_factory=dict)  # question, churn, public_threat, spam, directed
