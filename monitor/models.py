@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,3 +59,11 @@ class Verdict:
     language: str  # ISO 639-1 code, or "und" when unknown
     reasons: tuple[str, ...] = ()  # short cues that fired, shown in the feed
     signals: dict[str, bool] = field(default_factory=dict)  # question, churn, public_threat, spam, directed
+
+
+class Classifier(Protocol):
+    """What the pipeline needs from a complaint model (monitor.classify provides the shipped one)."""
+
+    version: str  # recorded with every verdict, so a new model can reclassify
+
+    def classify_batch(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> list[Verdict]: ...
