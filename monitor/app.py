@@ -6,6 +6,7 @@ Config is loaded per command, on first use, so `monitor --help` works anywhere.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -60,13 +61,22 @@ def with_app(fn: Callable[Concatenate[AppContext, P], R]) -> Callable[P, R]:
     return pass_app(fn)
 
 
+# JSON escapes C0 controls (ESC too) but not DEL, C1 controls or bidi overrides, which a terminal showing the JSON
+# would act on. They can only occur inside strings, where \uXXXX decodes to the same text.
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _inert(text: str) -> str:
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def echo_json(data: Any) -> None:
-    """One JSON document on stdout; non-ASCII kept readable."""
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False, default=str))
+    """One JSON document on stdout; non-ASCII kept readable, terminal controls escaped."""
+    click.echo(_inert(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False, default=str)))
 
 
 def echo_jsonl(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, default=str))
+    click.echo(_inert(json.dumps(data, ensure_ascii=False, default=str)))
 
 
 def warn(message: str) -> None:
