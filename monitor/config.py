@@ -71,6 +71,9 @@ class PlatformBase(_Model):
     base_url: str | None = None
     timeout: Duration = timedelta(seconds=20)
     max_pages: int = Field(default=10, ge=1, le=100)
+    # In-fetch retries of one page on 5xx / timeouts / broken bodies (jittered, capped backoff).
+    retries: int = Field(default=3, ge=0, le=10)
+    retry_wait_max: Duration = timedelta(seconds=2)
 
     _secrets: dict[str, SecretStr] = PrivateAttr(default_factory=dict)
 
@@ -113,6 +116,12 @@ class YouTubeConfig(PlatformBase):
     api_key_env: str = "YOUTUBE_API_KEY"
     daily_quota: int = Field(default=10_000, ge=1)
     search_cost: int = Field(default=100, ge=1)
+    # Recently found videos whose comments are re-read each poll (plus the brand's own channels).
+    watch_videos: int = Field(default=20, ge=0, le=200)
+    # search.list publishedAfter is moved back by this much to allow for index lag (results are deduped).
+    search_overlap: Duration = timedelta(hours=1)
+    # YouTube's rateLimitExceeded carries no reset time: wait this long before the next poll.
+    rate_limit_backoff: Duration = timedelta(seconds=60)
 
 
 class PlatformsConfig(_Model):
@@ -144,6 +153,13 @@ class FairnessConfig(_Model):
     parity_alert: float = Field(default=1.25, ge=1.0)
     # Follower-count tier boundaries for the audit: <100, 100-1k, 1k-10k, 10k-100k, >=100k.
     follower_tiers: list[int] = Field(default_factory=lambda: [100, 1_000, 10_000, 100_000])
+    # Spread (interactions per minute between posting and fetch) that earns half of the spread share of the
+    # boost; the spread share saturates towards (1 - follower_boost_share) of max_reach_boost.
+    spread_half_velocity: float = Field(default=1.0, gt=0)
+    # The most of max_reach_boost that follower count alone can earn (log scale, full at 1M followers).
+    follower_boost_share: float = Field(default=0.05, ge=0, le=1)
+    # Posts younger than this at fetch time are measured over this age, so one early like is not "viral".
+    spread_min_age: Duration = timedelta(minutes=10)
 
     @field_validator("follower_tiers")
     @classmethod
@@ -175,6 +191,8 @@ class SmtpConfig(_Model):
     username_env: str | None = None
     password_env: str | None = None
     timeout: Duration = timedelta(seconds=30)
+    # Extra CA bundle (PEM) to trust for ssl/starttls, e.g. an internal relay's private CA.
+    ca_file: Path | None = None
 
 
 class Config(_Model):
@@ -197,7 +215,7 @@ class Config(_Model):
     def _zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder: IsADirectoryError
             raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/London)") from None
         return value
 
@@ -279,7 +297,7 @@ def _explain(err: Any) -> str:
         return f"{path}: required key is missing; add it"
     msg = str(err["msg"]).removeprefix("Value error, ")
     got = err.get("input")
-    shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+    shown = "" if isinstance(got, dict | list) or got is None or repr(got) in msg else f" (got {got!r})"
     return f"{path}: {msg}{shown}"
 
 
@@ -358,4 +376,6 @@ def load_config(
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{file}: not valid YAML{at}: {problem}") from None
+    except RecursionError:  # PyYAML composes nested collections recursively: "[[[[...]]]]" x 10,000
+        raise ConfigError(f"{file}: not valid YAML: collections nested too deeply") from None
     return parse_config(data, source=file.resolve(), environ=environ)

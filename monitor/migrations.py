@@ -193,12 +193,36 @@ _M005_CONNECTOR_STATE_AND_DIGESTS = """
 """
 
 
+_M006_QUEUE_INDEXES = """
+        -- escalations jump the line: find the open ones without scanning the queue
+        CREATE INDEX cases_escalated_open ON cases (escalated_at) WHERE escalated = 1 AND state IN ('new', 'claimed');
+        -- claim expiry: the few claimed cases, oldest deadline first
+        CREATE INDEX cases_claimed ON cases (claim_expires_at) WHERE state = 'claimed';
+        -- the audit reads events per action in a time window (out-of-order picks, escalations)
+        CREATE INDEX events_action ON events (action, at);
+"""
+
+
+_M007_POLL_AUTHOR_REACH = """
+        -- reach looked up per author (Reddit karma, YouTube subscribers): one extra API call per author per day
+        CREATE TABLE author_reach (
+            platform TEXT NOT NULL,
+            id TEXT NOT NULL,
+            reach INTEGER,                   -- NULL: hidden or unavailable
+            checked_at TEXT NOT NULL,
+            PRIMARY KEY (platform, id)
+        );
+"""
+
+
 MIGRATIONS: list[tuple[str, Step]] = [
     ("001_initial", _M001_INITIAL),
     ("002_classification", _M002_CLASSIFICATION),
     ("003_cases_events", _M003_CASES_EVENTS),
     ("004_fts", _M004_FTS),
     ("005_connector_state_and_digests", _M005_CONNECTOR_STATE_AND_DIGESTS),
+    ("006_queue_indexes", _M006_QUEUE_INDEXES),
+    ("007_poll_author_reach", _M007_POLL_AUTHOR_REACH),
 ]
 
 

@@ -37,7 +37,10 @@ def parse_time(value: str | int | float | datetime) -> datetime:
     elif isinstance(value, bool):
         raise ValueError(f"not a time: {value!r}")
     elif isinstance(value, int | float):
-        dt = datetime.fromtimestamp(float(value), UTC)
+        try:
+            dt = datetime.fromtimestamp(float(value), UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"epoch seconds out of range: {value!r}") from None
     elif isinstance(value, str):
         text = value.strip()
         if not text:
@@ -52,7 +55,10 @@ def parse_time(value: str | int | float | datetime) -> datetime:
         raise ValueError(f"not a time: {value!r}")
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).replace(microsecond=0)
+    try:
+        return dt.astimezone(UTC).replace(microsecond=0)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 falls before year 1 in UTC
+        raise ValueError(f"time out of range: {value!r}") from None
 
 
 def parse_duration(value: str | int | float | timedelta) -> timedelta:

@@ -8,6 +8,12 @@ import click
 
 MODULES = [
     "monitor.commands.core",
+    "monitor.commands.digest",
+    "monitor.commands.queue",
+    "monitor.commands.feed",
+    "monitor.commands.classify",
+    "monitor.commands.poll",
+    "monitor.commands.demo",
 ]
 
 

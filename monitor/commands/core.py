@@ -8,8 +8,10 @@ from typing import IO, Any
 import click
 
 from monitor.app import AppContext, echo_json, pass_app, warn
-from monitor.errors import InputError, PartialInputError
-from monitor.importer import Rejected, import_file
+from monitor.errors import InputError, PartialInputError, StoreError
+from monitor.importer import BATCH_SIZE, Rejected, import_file
+from monitor.store import salvage
+from monitor.text import printable
 from monitor.timeutil import utcnow
 
 MAX_REJECT_LINES = 50  # shown on stderr; the total is always reported
@@ -18,8 +20,12 @@ MAX_REJECT_LINES = 50  # shown on stderr; the total is always reported
 @click.command("import")
 @click.argument("file", metavar="FILE.jsonl|-")
 @click.option("--json", "as_json", is_flag=True, help="Print counts as JSON.")
+@click.option(
+    "--batch-size", type=click.IntRange(1, 1_000_000), default=BATCH_SIZE, show_default=True,
+    help="Mentions per transaction; a crash loses at most the batch in flight (rerun to finish).",
+)  # fmt: skip
 @pass_app
-def import_cmd(app: AppContext, file: str, as_json: bool) -> None:
+def import_cmd(app: AppContext, file: str, as_json: bool, batch_size: int) -> None:
     """Bulk-load mentions from a JSON Lines file ('-' for stdin). Re-importing adds nothing.
 
     Bad lines are reported with their line number and skipped; every good line is kept.
@@ -41,7 +47,7 @@ def import_cmd(app: AppContext, file: str, as_json: bool) -> None:
     store = app.store
     with stream:
         try:
-            result = import_file(store, stream, now=utcnow(), on_reject=report)
+            result = import_file(store, stream, now=utcnow(), on_reject=report, batch_size=batch_size)
         except OSError as exc:
             raise InputError(f"error reading {file}: {exc}") from None
     _after_ingest(app)
@@ -71,8 +77,9 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
     click.echo(f"store: {data['store']}")
     click.echo(f"mentions: {data['mentions']} ({data['unclassified']} not yet classified)")
     for label, key in (("by platform", "mentions_by_platform"), ("by brand", "mentions_by_brand")):
-        if data[key]:
-            click.echo(f"  {label}: " + ", ".join(f"{k} {v}" for k, v in data[key].items()))
+        if data[key]:  # platform and brand names come from imported data: escape them
+            shown = ", ".join(f"{printable(str(k), oneline=True)} {v}" for k, v in data[key].items())
+            click.echo(f"  {label}: {shown}")
     click.echo("polls:" if data["polls"] else "polls: none yet")
     for platform, poll in data["polls"].items():
         state = data["connectors"].get(platform, {})
@@ -85,4 +92,41 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
         click.echo(f"quota {key}: {units} units used")
 
 
-COMMANDS = [import_cmd, status_cmd]
+@click.command("check")
+@click.option("--quick", is_flag=True, help="Faster check that skips index contents.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_app
+def check_cmd(app: AppContext, quick: bool, as_json: bool) -> None:
+    """Check the store for corruption (SQLite integrity check). Exit code 5 when damaged."""
+    store = app.store
+    problems = store.check(quick=quick)
+    if as_json:
+        echo_json({"store": str(store.path), "ok": not problems, "problems": problems})
+    elif not problems:
+        click.echo(f"{store.path}: ok")
+    if problems:
+        for problem in problems[:20] if not as_json else []:
+            warn(f"  {printable(problem, oneline=True)}")
+        raise StoreError(
+            f"{store.path} is damaged ({len(problems)} problems). Recover with "
+            f"`monitor recover {store.path} recovered.db` and use recovered.db, or restore a backup"
+        )
+
+
+@click.command("recover")
+@click.argument("damaged", type=click.Path(exists=True, dir_okay=False))
+@click.argument("new", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+def recover_cmd(damaged: str, new: str, as_json: bool) -> None:
+    """Copy every readable row of a DAMAGED store into a NEW store (the damaged file is only read)."""
+    report = salvage(damaged, new)
+    if as_json:
+        echo_json(report)
+        return
+    for table, counts in report.items():
+        lost = f", {counts['damaged_stretches']} damaged stretches skipped" if counts["damaged_stretches"] else ""
+        click.echo(f"{table}: {counts['rows']} rows{lost}")
+    click.echo(f"recovered store: {new} (check it with `monitor --db {new} check`)")
+
+
+COMMANDS = [import_cmd, status_cmd, check_cmd, recover_cmd]

@@ -1,0 +1,44 @@
+"""The bench harness finds its modules and rejects unknown names (no timings are asserted here)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from bench.ingest import write_mentions  # noqa: E402
+from bench.run import discover, headline  # noqa: E402
+from monitor.importer import import_lines  # noqa: E402
+from monitor.store import Store  # noqa: E402
+from monitor.timeutil import parse_time  # noqa: E402
+
+
+def test_discover_lists_ingest_first() -> None:
+    found = discover()
+    assert found[0] == "ingest"
+    assert not {"run", "__init__", "__main__"} & set(found)
+
+
+def test_headline_picks_ratios_and_figures() -> None:
+    ratios, figures = headline({"ratio_to_same_schema": 0.8, "top50": {"median_ms": 3.0}, "mentions": 10})
+    assert ratios == "ratio_to_same_schema=0.8"
+    assert figures == "top50.median_ms=3.0"
+
+
+def test_unknown_benchmark_is_a_usage_error() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--only", "nope"], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 2
+    assert "unknown benchmark" in proc.stderr
+
+
+def test_bench_data_imports_cleanly(tmp_path: Path) -> None:
+    path = tmp_path / "m.jsonl"
+    write_mentions(path, 500)
+    with Store(tmp_path / "s.db") as store, path.open("rb") as fh:
+        result = import_lines(store, fh, now=parse_time("2026-11-29T12:00:00Z"))
+    assert (result.inserted, result.rejected) == (500, 0)
