@@ -8,7 +8,7 @@ from typing import IO, Any
 import click
 
 from monitor.app import AppContext, echo_json, pass_app, warn
-from monitor.errors import InputError, PartialInputError, StoreError
+from monitor.errors import ConfigError, InputError, PartialInputError, StoreError
 from monitor.importer import BATCH_SIZE, Rejected, import_file
 from monitor.store import salvage
 from monitor.text import printable
@@ -20,15 +20,17 @@ MAX_REJECT_LINES = 50  # shown on stderr; the total is always reported
 @click.command("import")
 @click.argument("file", metavar="FILE.jsonl|-")
 @click.option("--json", "as_json", is_flag=True, help="Print counts as JSON.")
+@click.option("--no-process", is_flag=True, help="Only store; classify later with `monitor process`.")
 @click.option(
     "--batch-size", type=click.IntRange(1, 1_000_000), default=BATCH_SIZE, show_default=True,
     help="Mentions per transaction; a crash loses at most the batch in flight (rerun to finish).",
 )  # fmt: skip
 @pass_app
-def import_cmd(app: AppContext, file: str, as_json: bool, batch_size: int) -> None:
+def import_cmd(app: AppContext, file: str, as_json: bool, batch_size: int, no_process: bool) -> None:
     """Bulk-load mentions from a JSON Lines file ('-' for stdin). Re-importing adds nothing.
 
     Bad lines are reported with their line number and skipped; every good line is kept.
+    New mentions are then classified and complaints open cases (needs a config; skip with --no-process).
     Exit code 3 when some lines were rejected.
     """
     shown = 0
@@ -50,19 +52,34 @@ def import_cmd(app: AppContext, file: str, as_json: bool, batch_size: int) -> No
             result = import_file(store, stream, now=utcnow(), on_reject=report, batch_size=batch_size)
         except OSError as exc:
             raise InputError(f"error reading {file}: {exc}") from None
-    _after_ingest(app)
+    processed = None if no_process else _process_new(app)
     if shown > MAX_REJECT_LINES:
         warn(f"... {shown - MAX_REJECT_LINES} more rejected lines not shown")
     if as_json:
-        echo_json(result.as_dict())
+        echo_json(result.as_dict() | ({"processed": processed} if processed is not None else {}))
     else:
         click.echo(f"inserted {result.inserted}, duplicates {result.duplicates}, rejected {result.rejected}")
+        if processed is not None:
+            click.echo(f"classified {processed['classified']}, complaints {processed['complaints']}, "
+                       f"cases opened {processed['cases_opened']}")  # fmt: skip
     if result.rejected:
         raise PartialInputError(f"{result.rejected} of {result.lines} lines rejected; the others were kept")
 
 
-def _after_ingest(app: AppContext) -> None:
-    """Hook for the processing pipeline (classification, cases) once it exists."""
+def _process_new(app: AppContext) -> dict[str, int | str] | None:
+    """Classify what was imported and open cases, as a poll does. The SLA comes from the config, so with
+    only --db and no config file this is left for `monitor process` (said on stderr)."""
+    try:
+        config = app.config
+    except ConfigError as exc:
+        if not app.db_path:
+            raise
+        warn(f"not classified yet (no usable config: {str(exc).splitlines()[0]}); "
+             "run `monitor --config PATH process` to classify and open cases")  # fmt: skip
+        return None
+    from monitor.pipeline import process_pending  # loads the model: only when needed
+
+    return process_pending(app.store, config, now=utcnow()).as_dict()
 
 
 @click.command("status")
@@ -89,7 +106,23 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
     cases = data["cases_by_state"]
     click.echo("cases: " + (", ".join(f"{k} {v}" for k, v in cases.items()) if cases else "none"))
     for key, units in data["quota_units"].items():
-        click.echo(f"quota {key}: {units} units used")
+        left = _quota_left(app, key, units)
+        click.echo(f"quota {key}: {units} units used" + (f", {left} left" if left is not None else ""))
+
+
+def _quota_left(app: AppContext, key: str, used: int) -> int | None:
+    """Units left today of a platform's daily quota (YouTube), when a config says what the quota is."""
+    from connectors.youtube import pacific_day  # the quota day runs midnight to midnight Pacific
+
+    platform, _, day = key.partition(":")
+    if day != pacific_day(utcnow()):
+        return None
+    try:
+        settings = getattr(app.config.platforms, platform, None)
+    except ConfigError:
+        return None
+    quota = getattr(settings, "daily_quota", None)
+    return max(int(quota) - used, 0) if quota is not None else None
 
 
 @click.command("check")
