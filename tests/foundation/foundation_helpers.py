@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,11 @@ MONITOR = str(Path(sys.executable).with_name("monitor"))
 _SCRUB = ("MONITOR_CONFIG", "TWITTER_BEARER_TOKEN", "REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "YOUTUBE_API_KEY")
 
 RunMonitor = Callable[..., subprocess.CompletedProcess[str]]
+
+
+# Run CLI subprocesses outside the repository, so the project's example config.yaml is not picked up by
+# default: these tests use --db alone (import then stores only; classification needs a config).
+NEUTRAL_CWD = tempfile.mkdtemp(prefix="cm-neutral-cwd-")
 
 
 def clean_env(**extra: str) -> dict[str, str]:

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "foundation"))
-from foundation_helpers import MONITOR, clean_env, mention, write_jsonl
+from foundation_helpers import MONITOR, NEUTRAL_CWD, clean_env, mention, write_jsonl
 
 pytestmark = pytest.mark.reliability
 
@@ -34,7 +34,8 @@ SEED = int(os.environ.get("MONITOR_FAULT_SEED", "20261129"))
 
 def monitor(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [MONITOR, *args], capture_output=True, text=True, env=clean_env(), timeout=timeout, check=False
+        [MONITOR, *args], capture_output=True, text=True, env=clean_env(), timeout=timeout, check=False,
+        cwd=NEUTRAL_CWD,
     )
 
 
@@ -87,7 +88,7 @@ def test_kill_9_during_import_loses_and_duplicates_nothing(tmp_path: Path) -> No
         for _ in range(kills):
             proc = subprocess.Popen(
                 [MONITOR, "--db", str(db), "import", str(data), "--batch-size", str(batch)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=clean_env(),
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=clean_env(), cwd=NEUTRAL_CWD,
             )  # fmt: skip
             time.sleep(rng.uniform(0.05, full_run))
             if proc.poll() is None:
