@@ -48,8 +48,13 @@ def _kill_and_rerun(fake_factory, tmp_path, *, seed, iterations, fault_rate):  #
     db = tmp_path / "store.db"
     config = write_fake_config(tmp_path / "config.yaml", fake.base_url, db)
     rng = random.Random(seed)
-    kills = 0
-    for _ in range(iterations):
+    # Kill until enough runs were really cut short. How long a run lives varies (machine load; under faults
+    # many end early on a rate limit, and the next runs then skip that platform while it backs off), so
+    # the test draws more kill points instead of asserting on timing.
+    wanted = iterations - 1 if not fault_rate else 2
+    kills = attempts = 0
+    while kills < wanted and attempts < 4 * iterations:
+        attempts += 1
         proc = subprocess.Popen(POLL, env=_env(config), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.5, 3.5))
         if proc.poll() is None:
@@ -58,8 +63,7 @@ def _kill_and_rerun(fake_factory, tmp_path, *, seed, iterations, fault_rate):  #
         proc.wait(timeout=60)
         if db.exists():
             assert _integrity(db) == "ok"
-    # the runs really were cut short (under faults many end early on a rate limit, which is fine too)
-    assert kills >= (iterations - 1 if not fault_rate else 2)
+    assert kills >= wanted, f"only {kills} of {attempts} runs were still walking when killed"
     assert len(_mentions(db)) > 0  # ... and some of them after a platform's commit
     deadline = time.monotonic() + 120
     while set(_mentions(db)) != fake.truth() and time.monotonic() < deadline:  # rerun to completion
