@@ -128,7 +128,8 @@ def _cli(path: Path, db: Path) -> dict[str, Any]:
     """`monitor import` in a child process: wall time and the child's peak RSS."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([MONITOR, "--db", str(db), "import", str(path), "--json", "--no-process"], stdout=out, stderr=err)
+        cmd = [MONITOR, "--db", str(db), "import", str(path), "--json", "--no-process"]  # storing only
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
         peak = None
         while True:  # VmHWM only rises, so the last reading before exit is the peak (to within 20 ms)
             hwm = _hwm_mb(proc.pid)
