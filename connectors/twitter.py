@@ -150,43 +150,33 @@ class TwitterConnector:
         calls: list[int],
         pages: list[dict[str, Any]],
     ) -> bool:
+        """Append every page of the walk to `pages` (so a failure keeps those read); True if the walk finished."""
+        window_start = {"start_time": now - WINDOW + WINDOW_MARGIN}
+        until = {"until_id": until_id} if until_id else {}
         if since_id and snowflake_time(since_id) < now - WINDOW + WINDOW_MARGIN:
             log.info("twitter: stored since_id is older than the 7-day window; using start_time instead")
             since_id = None
         try:
-            return self._pages(query, since_id, until_id, now, calls, pages)
+            self._pages(query, ({"since_id": since_id} if since_id else window_start) | until, calls, pages)
         except tweepy.BadRequest as exc:
             if since_id is None or pages or not _since_id_too_old(exc):
                 raise
             log.info("twitter: since_id rejected as too old; falling back to start_time")
-            return self._pages(query, None, until_id, now, calls, pages)
+            self._pages(query, window_start | until, calls, pages)
+        return not pages or not (pages[-1].get("meta") or {}).get("next_token")
 
-    def _pages(
-        self,
-        query: Query,
-        since_id: str | None,
-        until_id: str | None,
-        now: datetime,
-        calls: list[int],
-        pages: list[dict[str, Any]],
-    ) -> bool:
-        """Append every page of the walk to `pages` (so a failure keeps those read); True if the walk finished."""
+    def _pages(self, query: Query, bounds: dict[str, Any], calls: list[int], pages: list[dict[str, Any]]) -> None:
+        """One paginated search within `bounds` (since_id or start_time, until_id), each page appended as read."""
         search = self._with_retries(self.client.search_recent_tweets, calls)
         kwargs: dict[str, Any] = {
             "max_results": 100,
             "expansions": ["author_id"],
             "tweet_fields": TWEET_FIELDS,
             "user_fields": USER_FIELDS,
+            **bounds,
         }
-        if since_id:
-            kwargs["since_id"] = since_id
-        else:
-            kwargs["start_time"] = now - WINDOW + WINDOW_MARGIN
-        if until_id:
-            kwargs["until_id"] = until_id
         for page in tweepy.Paginator(search, query.text, limit=self.settings.max_pages, **kwargs):
             pages.append(page)
-        return not pages or not (pages[-1].get("meta") or {}).get("next_token")
 
     def _with_retries(self, method: Callable[..., Any], calls: list[int]) -> Callable[..., Any]:
         @functools.wraps(method)  # Paginator picks the token name from method.__name__

@@ -151,10 +151,11 @@ def _short(n: int) -> str:
     return str(n)
 
 
-def tier_of(followers: int | None, bounds: Sequence[int]) -> str:
+def tier_of(followers: int | None, bounds: Sequence[int], names: Sequence[str] | None = None) -> str:
+    """The tier label; pass `names` (tier_names(bounds)) when labelling many cases."""
     if followers is None:
         return UNKNOWN_TIER
-    names = tier_names(bounds)
+    names = names or tier_names(bounds)
     for i, bound in enumerate(bounds):
         if followers < bound:
             return names[i]
@@ -204,7 +205,7 @@ def audit(
     by_tier: dict[str, list[AuditCase]] = {n: [] for n in [*names, UNKNOWN_TIER]}
     for c in cases:
         if since <= c.first_seen < until:
-            by_tier[tier_of(c.followers, bounds)].append(c)
+            by_tier[tier_of(c.followers, bounds, names)].append(c)
     tiers = [_tier_figures(n, by_tier[n], now) for n in names]
     if by_tier[UNKNOWN_TIER]:
         tiers.append(_tier_figures(UNKNOWN_TIER, by_tier[UNKNOWN_TIER], now))

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.config import Config
-from monitor.errors import ConflictError, InputError, NotFoundError
+from monitor.errors import ConflictError, NotFoundError, UsageError
 from monitor.queue import QueueCase, RankedCase, candidate_horizon, rank, reach_boost
 from monitor.store import Store
 from monitor.timeutil import to_iso
@@ -32,12 +32,12 @@ OPEN_STATES = ("new", "claimed")
 SYSTEM_ACTOR = "system"
 
 _AVAILABLE = "c.state IN ('new', 'claimed') AND (c.state = 'new' OR c.claim_expires_at <= :now)"
-_QUEUE_COLUMNS = """
+QUEUE_COLUMNS = """
     c.id, c.platform, c.mention_id, c.brand, c.severity, c.state, c.first_seen, c.due_at, c.author_followers,
     c.escalated, c.escalated_at, c.escalation_reason, c.claimed_by, c.claim_expires_at,
     m.author_verified, m.likes, m.reposts, m.replies, m.created_at, m.fetched_at, m.author_handle, m.text, m.url
 """
-_FROM = "FROM cases c JOIN mentions m ON m.platform = c.platform AND m.id = c.mention_id"
+QUEUE_FROM = "FROM cases c JOIN mentions m ON m.platform = c.platform AND m.id = c.mention_id"
 # the planner prefers cases_state (every open case) to the tiny partial index of open escalations; insist
 _FROM_ESCALATED = (
     "FROM cases c INDEXED BY cases_escalated_open JOIN mentions m ON m.platform = c.platform AND m.id = c.mention_id"
@@ -48,7 +48,7 @@ def _t(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None  # stored as ...Z; 3.11 parses it as UTC
 
 
-def _queue_case(row: sqlite3.Row | tuple[Any, ...]) -> QueueCase:
+def queue_case(row: sqlite3.Row | tuple[Any, ...]) -> QueueCase:
     (cid, platform, mention_id, brand, severity, state, first_seen, due_at, followers, escalated, escalated_at,
      reason, claimed_by, claim_expires, verified, likes, reposts, replies, created, fetched, handle, text,
      url) = row  # fmt: skip
@@ -109,24 +109,24 @@ def _top(conn: sqlite3.Connection, config: Config, *, now: datetime, limit: int)
         params | {"off": max(0, limit - 1)},
     ).fetchone()
     if nth is None:  # fewer than `limit` available: take them all
-        rows = conn.execute(f"SELECT {_QUEUE_COLUMNS} {_FROM} WHERE {_AVAILABLE}", params).fetchall()
+        rows = conn.execute(f"SELECT {QUEUE_COLUMNS} {QUEUE_FROM} WHERE {_AVAILABLE}", params).fetchall()
     else:
         horizon = candidate_horizon(datetime.fromisoformat(nth[0]), config.fairness)
         rows = conn.execute(
-            f"SELECT {_QUEUE_COLUMNS} {_FROM} WHERE {_AVAILABLE} AND c.due_at <= :horizon",
+            f"SELECT {QUEUE_COLUMNS} {QUEUE_FROM} WHERE {_AVAILABLE} AND c.due_at <= :horizon",
             params | {"horizon": to_iso(horizon)},
         ).fetchall()
         rows += conn.execute(
-            f"SELECT {_QUEUE_COLUMNS} {_FROM_ESCALATED} WHERE c.escalated = 1 AND {_AVAILABLE} AND c.due_at > :horizon",
+            f"SELECT {QUEUE_COLUMNS} {_FROM_ESCALATED} WHERE c.escalated = 1 AND {_AVAILABLE} AND c.due_at > :horizon",
             params | {"horizon": to_iso(horizon)},
         ).fetchall()
-    return rank((_queue_case(r) for r in rows), now, config)[:limit]
+    return rank((queue_case(r) for r in rows), now, config, limit)
 
 
 def top(store: Store, config: Config, *, now: datetime, limit: int = 50) -> list[RankedCase]:
     """The first `limit` unclaimed open cases in service order (read-only)."""
     if limit < 1:
-        raise InputError("--limit must be at least 1")
+        raise UsageError("--limit must be at least 1")
     with store.errors():
         return _top(store.conn, config, now=now, limit=limit)
 
@@ -135,8 +135,8 @@ def _rank_of(conn: sqlite3.Connection, config: Config, case: QueueCase, *, now: 
     """1-based service position of an available case, without ranking the whole queue."""
     p: dict[str, Any] = {"now": to_iso(now), "id": case.id}
     escalated = [
-        _queue_case(r)
-        for r in conn.execute(f"SELECT {_QUEUE_COLUMNS} {_FROM_ESCALATED} WHERE c.escalated = 1 AND {_AVAILABLE}", p)
+        queue_case(r)
+        for r in conn.execute(f"SELECT {QUEUE_COLUMNS} {_FROM_ESCALATED} WHERE c.escalated = 1 AND {_AVAILABLE}", p)
     ]
     if case.escalated:
         ranked = rank(escalated, now, config)
@@ -149,9 +149,9 @@ def _rank_of(conn: sqlite3.Connection, config: Config, case: QueueCase, *, now: 
         p | {"key": to_iso(key)},
     ).fetchone()[0]
     band = [
-        _queue_case(r)
+        queue_case(r)
         for r in conn.execute(
-            f"SELECT {_QUEUE_COLUMNS} {_FROM} WHERE {_AVAILABLE} AND c.escalated = 0 AND c.id != :id "
+            f"SELECT {QUEUE_COLUMNS} {QUEUE_FROM} WHERE {_AVAILABLE} AND c.escalated = 0 AND c.id != :id "
             "AND c.due_at >= :key AND c.due_at <= :hi",
             p | {"key": to_iso(key), "hi": to_iso(key + config.fairness.max_reach_boost)},
         )
@@ -269,8 +269,8 @@ def claim(store: Store, config: Config, case_id: int, *, agent: str, now: dateti
         top1 = _top(conn, config, now=now, limit=1)
         detail: dict[str, Any] = {"via": "claim", "rank": 1}
         if top1 and top1[0].case.id != case_id:
-            me = conn.execute(f"SELECT {_QUEUE_COLUMNS} {_FROM} WHERE c.id = ?", (case_id,)).fetchone()
-            detail = {"via": "claim", "out_of_order": True, "rank": _rank_of(conn, config, _queue_case(me), now=now),
+            me = conn.execute(f"SELECT {QUEUE_COLUMNS} {QUEUE_FROM} WHERE c.id = ?", (case_id,)).fetchone()
+            detail = {"via": "claim", "out_of_order": True, "rank": _rank_of(conn, config, queue_case(me), now=now),
                       "top_case": top1[0].case.id}  # fmt: skip
         _claim_row(conn, config, case_id, agent=agent, now=now, detail=detail)
         out = _case_row(conn, case_id)
@@ -332,7 +332,7 @@ def resolve(store: Store, case_id: int, *, agent: str, now: datetime, note: str 
 def dismiss(store: Store, case_id: int, *, agent: str, now: datetime, reason: str) -> dict[str, Any]:
     """Close an open case that needs no answer (spam, not a complaint, duplicate), with a reason."""
     if not reason.strip():
-        raise InputError("a dismissal needs a reason")
+        raise UsageError("a dismissal needs a reason")
     return _transition(store, case_id, agent=agent, now=now, action="dismiss", allowed=OPEN_STATES,
                        to_state="dismissed", sets={"dismissed_at": to_iso(now), "dismissed_reason": reason},
                        detail={"reason": reason})  # fmt: skip
@@ -341,7 +341,7 @@ def dismiss(store: Store, case_id: int, *, agent: str, now: datetime, reason: st
 def escalate(store: Store, case_id: int, *, agent: str, now: datetime, reason: str) -> dict[str, Any]:
     """Mark an open case as a crisis/safety/legal escalation: it jumps the line. Counted in the audit."""
     if not reason.strip():
-        raise InputError("an escalation needs a reason")
+        raise UsageError("an escalation needs a reason")
     return _transition(store, case_id, agent=agent, now=now, action="escalate", allowed=OPEN_STATES,
                        to_state=None, own_claim=False,
                        sets={"escalated": 1, "escalated_at": to_iso(now), "escalated_by": agent,
@@ -351,4 +351,4 @@ def escalate(store: Store, case_id: int, *, agent: str, now: datetime, reason: s
 
 def _check_agent(agent: str) -> None:
     if not agent or not agent.strip():
-        raise InputError("an agent name is needed (--agent, $MONITOR_AGENT)")
+        raise UsageError("an agent name is needed (--agent, $MONITOR_AGENT)")

@@ -21,6 +21,12 @@ class ConfigError(MonitorError):
     exit_code = 2
 
 
+class UsageError(MonitorError):
+    """A command was called with a value it cannot use (e.g. --limit 0, a blank agent name or reason)."""
+
+    exit_code = 2
+
+
 class PartialInputError(MonitorError):
     """Some input records were rejected; the good ones were kept."""
 

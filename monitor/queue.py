@@ -146,17 +146,17 @@ def _why(case: QueueCase, now: datetime, boost: timedelta, v: float) -> str:
     return " · ".join(parts)
 
 
-def rank(cases: Iterable[QueueCase], now: datetime, config: Config) -> list[RankedCase]:
-    """All given cases in service order, each with its key, boost and a human "why"."""
+def rank(cases: Iterable[QueueCase], now: datetime, config: Config, limit: int | None = None) -> list[RankedCase]:
+    """The given cases in service order (the first `limit` of them), each with its key, boost and a human "why"."""
     scored = []
     for case in cases:
         boost, v = reach_boost(case, config.fairness)
         key = case.due_at - boost
         scored.append((sort_key(case, key), case, key, boost, v))
     scored.sort(key=lambda item: item[0])
-    return [
+    return [  # "why" only for the cases returned: callers often rank many candidates to show a few
         RankedCase(case=case, position=i, key=key, boost=boost, velocity=v, why=_why(case, now, boost, v))
-        for i, (_, case, key, boost, v) in enumerate(scored, start=1)
+        for i, (_, case, key, boost, v) in enumerate(scored[:limit], start=1)
     ]
 
 

@@ -188,6 +188,17 @@ class Store:
             raise _translate(exc, self.path) from None
 
     @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read transaction (deferred BEGIN, no write lock): under WAL every query inside sees the same state."""
+        with self.errors():
+            self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")  # nothing was written; ending a read never fails on a busy store
+
+    @contextmanager
     def errors(self) -> Iterator[None]:
         """Turn sqlite3 errors into StoreError with a readable message."""
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
-import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,23 +16,18 @@ from rich.text import Text
 from monitor import cases
 from monitor.app import AppContext, echo_json, pass_app
 from monitor.audit import AuditReport, audit_store
-from monitor.errors import InputError
+from monitor.errors import UsageError
+from monitor.feed.safe import one_line
 from monitor.queue import RankedCase
 from monitor.simulate import POLICIES, SimResult, check_targets, compare
 from monitor.timeutil import format_duration, parse_duration, parse_time, to_iso, utcnow
 
-# C0/C1 controls and bidi overrides: user text must not move the cursor or reorder the terminal
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 TEXT_WIDTH = 80
 
 
 def safe(value: Any, width: int | None = None) -> str:
-    """Terminal-safe one-line text (rich markup is avoided by printing Text objects, never markup strings)."""
-    text = _CONTROL.sub(" ", "" if value is None else str(value))
-    text = " ".join(text.split())
-    if width is not None and len(text) > width:
-        text = text[: width - 1] + "…"
-    return text
+    """Terminal-safe one-line text, cut to `width` cells (rich markup is avoided by printing Text objects)."""
+    return one_line(None if value is None else str(value), width)
 
 
 def default_agent() -> str:
@@ -45,8 +40,14 @@ def default_agent() -> str:
 agent_option = click.option(
     "--agent", default=default_agent, show_default="$MONITOR_AGENT or the OS user", help="Who is acting."
 )
-case_id_arg = click.argument("case_id", metavar="ID", type=int)
+SQLITE_MAX_INT = 2**63 - 1  # larger numbers cannot be SQL parameters: reject them as usage errors, not crashes
+case_id_arg = click.argument("case_id", metavar="ID", type=click.IntRange(max=SQLITE_MAX_INT))
 json_option = click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+
+
+def case_action(fn: Callable[..., None]) -> Callable[..., None]:
+    """The shared shape of the case commands: ID, --agent, --json, and the AppContext as first argument."""
+    return case_id_arg(agent_option(json_option(pass_app(fn))))
 
 
 def _console() -> Console:
@@ -71,7 +72,8 @@ def _queue_table(ranked: list[RankedCase], now: datetime) -> Table:
 
 
 @click.command("queue")
-@click.option("--limit", "-n", default=20, show_default=True, type=int, help="How many cases to show.")
+@click.option("--limit", "-n", default=20, show_default=True, type=click.IntRange(max=SQLITE_MAX_INT),
+              help="How many cases to show.")  # fmt: skip
 @json_option
 @pass_app
 def queue_cmd(app: AppContext, limit: int, as_json: bool) -> None:
@@ -130,10 +132,7 @@ def next_cmd(app: AppContext, agent: str, as_json: bool) -> None:
 
 
 @click.command("claim")
-@case_id_arg
-@agent_option
-@json_option
-@pass_app
+@case_action
 def claim_cmd(app: AppContext, case_id: int, agent: str, as_json: bool) -> None:
     """Claim case ID. Claiming a case that is not at the top is allowed, but logged and audited."""
     row = cases.claim(app.store, app.config, case_id, agent=agent, now=utcnow())
@@ -143,11 +142,8 @@ def claim_cmd(app: AppContext, case_id: int, agent: str, as_json: bool) -> None:
 
 
 @click.command("respond")
-@case_id_arg
-@agent_option
 @click.option("--note", help="What was answered (kept in the event log).")
-@json_option
-@pass_app
+@case_action
 def respond_cmd(app: AppContext, case_id: int, agent: str, note: str | None, as_json: bool) -> None:
     """Record a response to case ID (the first one sets the time to first response)."""
     row = cases.respond(app.store, case_id, agent=agent, now=utcnow(), note=note)
@@ -155,11 +151,8 @@ def respond_cmd(app: AppContext, case_id: int, agent: str, note: str | None, as_
 
 
 @click.command("resolve")
-@case_id_arg
-@agent_option
 @click.option("--note")
-@json_option
-@pass_app
+@case_action
 def resolve_cmd(app: AppContext, case_id: int, agent: str, note: str | None, as_json: bool) -> None:
     """Close case ID as resolved."""
     row = cases.resolve(app.store, case_id, agent=agent, now=utcnow(), note=note)
@@ -167,11 +160,8 @@ def resolve_cmd(app: AppContext, case_id: int, agent: str, note: str | None, as_
 
 
 @click.command("dismiss")
-@case_id_arg
 @click.option("--reason", required=True, help="Why it needs no answer (spam, not a complaint, duplicate...).")
-@agent_option
-@json_option
-@pass_app
+@case_action
 def dismiss_cmd(app: AppContext, case_id: int, reason: str, agent: str, as_json: bool) -> None:
     """Close open case ID without an answer, with a reason."""
     row = cases.dismiss(app.store, case_id, agent=agent, now=utcnow(), reason=reason)
@@ -179,11 +169,8 @@ def dismiss_cmd(app: AppContext, case_id: int, reason: str, agent: str, as_json:
 
 
 @click.command("escalate")
-@case_id_arg
 @click.option("--reason", required=True, help="Crisis, safety, legal...: why it jumps the line.")
-@agent_option
-@json_option
-@pass_app
+@case_action
 def escalate_cmd(app: AppContext, case_id: int, reason: str, agent: str, as_json: bool) -> None:
     """Escalate open case ID: it goes to the front of the queue; counted separately in the audit."""
     row = cases.escalate(app.store, case_id, agent=agent, now=utcnow(), reason=reason)
@@ -192,10 +179,7 @@ def escalate_cmd(app: AppContext, case_id: int, reason: str, agent: str, as_json
 
 
 @click.command("release")
-@case_id_arg
-@agent_option
-@json_option
-@pass_app
+@case_action
 def release_cmd(app: AppContext, case_id: int, agent: str, as_json: bool) -> None:
     """Give claimed case ID back to the queue."""
     row = cases.release(app.store, case_id, agent=agent, now=utcnow())
@@ -210,8 +194,8 @@ def _when(value: str, now: datetime) -> datetime:
         pass
     try:
         return now - parse_duration(value)
-    except ValueError:
-        raise InputError(f"{value!r} is neither a time (2026-11-28T00:00:00Z) nor a duration ago (24h)") from None
+    except (ValueError, OverflowError):  # OverflowError: a duration reaching before year 1
+        raise UsageError(f"{value!r} is neither a time (2026-11-28T00:00:00Z) nor a duration ago (24h)") from None
 
 
 def _fmt_share(x: float | None) -> str:
@@ -247,7 +231,7 @@ def audit_cmd(app: AppContext, since: str, until: str | None, as_json: bool) -> 
     now = utcnow()
     start, end = _when(since, now), (_when(until, now) if until else now)
     if end <= start:
-        raise InputError("--until must be after --since")
+        raise UsageError("--until must be after --since")
     report = audit_store(app.store, app.config, since=start, until=end, now=now)
     if as_json:
         echo_json(report.as_dict())
@@ -318,7 +302,7 @@ def simulate_cmd(app: AppContext, policy: str, agents: int, hours: float, rate: 
 
 
 @click.command("process")
-@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(min=1))
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, SQLITE_MAX_INT))
 @json_option
 @pass_app
 def process_cmd(app: AppContext, batch_size: int, as_json: bool) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -31,20 +29,8 @@ def _day_data(store: Store, config: Config, day: date, now: datetime, *, unanswe
     )
 
 
-@contextmanager
-def _snapshot(store: Store) -> Iterator[None]:
-    """One read transaction: every query sees the same state even while pollers and agents write (WAL)."""
-    with store.errors():
-        store.conn.execute("BEGIN")
-    try:
-        yield
-    finally:
-        if store.conn.in_transaction:
-            store.conn.execute("ROLLBACK")  # nothing was written; ending a read never fails on a busy store
-
-
 def make_digest(store: Store, config: Config, *, day: date, now: datetime) -> Digest:
-    with _snapshot(store):
+    with store.snapshot():  # every query sees the same state even while pollers and agents write
         today = _day_data(store, config, day, now, unanswered=config.digest.oldest_unanswered)
         previous = _day_data(store, config, day - timedelta(days=1), now, unanswered=0)
     return build_digest(today, previous, day=day, now=now, config=config)

@@ -14,7 +14,7 @@ from typing import Any
 
 from connectors.youtube import pacific_day
 from monitor.audit import audit_store
-from monitor.cases import top
+from monitor.cases import QUEUE_COLUMNS, QUEUE_FROM, queue_case, top
 from monitor.config import Config
 from monitor.queue import QueueCase, RankedCase, candidate_horizon, rank
 from monitor.store import Store
@@ -244,33 +244,17 @@ def _ranked_rows(store: Store, ranked: list[RankedCase], *, claimed: bool = Fals
 def _filtered_candidates(store: Store, config: Config, now: datetime, flt: FeedFilter, limit: int) -> list[QueueCase]:
     """Available cases matching the filter that can reach the top `limit` (same horizon rule as cases.top)."""
     where, params = _filter_sql(flt, "m")
-    base = f"FROM cases c JOIN mentions m ON m.platform = c.platform AND m.id = c.mention_id WHERE {_AVAILABLE}{where}"
+    base = f"{QUEUE_FROM} WHERE {_AVAILABLE}{where}"
     nth = store.conn.execute(
         f"SELECT c.due_at {base} ORDER BY c.due_at LIMIT 1 OFFSET ?", (to_iso(now), *params, max(limit - 1, 0))
     ).fetchone()
     horizon = " AND (c.due_at <= ? OR c.escalated = 1)" if nth else ""
     extra = [to_iso(candidate_horizon(parse_time(nth[0]), config.fairness))] if nth else []
-    rows = store.conn.execute(f"SELECT {_CANDIDATE_COLUMNS} {base}{horizon}", (to_iso(now), *params, *extra))
-    return [_candidate(r) for r in rows]
+    rows = store.conn.execute(f"SELECT {QUEUE_COLUMNS} {base}{horizon}", (to_iso(now), *params, *extra))
+    return [queue_case(r) for r in rows]
 
 
 _AVAILABLE = "c.state IN ('new', 'claimed') AND (c.state = 'new' OR c.claim_expires_at <= ?)"
-_CANDIDATE_COLUMNS = """
-    c.id, c.platform, c.mention_id, c.brand, c.severity, c.state, c.first_seen, c.due_at, c.author_followers,
-    c.escalated, c.escalated_at, c.escalation_reason, c.claimed_by, c.claim_expires_at,
-    m.author_verified, m.likes, m.reposts, m.replies, m.created_at, m.fetched_at, m.author_handle, m.text, m.url
-"""
-
-
-def _candidate(r: tuple[Any, ...]) -> QueueCase:
-    return QueueCase(
-        id=r[0], platform=r[1], mention_id=r[2], brand=r[3], severity=r[4], state=r[5],
-        first_seen=parse_time(r[6]), due_at=parse_time(r[7]), followers=r[8], verified=bool(r[14]),
-        likes=r[15] or 0, reposts=r[16] or 0, replies=r[17] or 0, posted_at=_time(r[18]), observed_at=_time(r[19]),
-        escalated=bool(r[9]), escalated_at=_time(r[10]), escalation_reason=r[11],
-        claimed_by=r[12] if r[5] == "claimed" else None, claim_expires_at=_time(r[13]),
-        author_handle=r[20], text=r[21], url=r[22],
-    )  # fmt: skip
 
 
 def _filter_sql(flt: FeedFilter, alias: str) -> tuple[str, list[Any]]:
@@ -301,16 +285,16 @@ def gather_queue(
     """
     where, params = _filter_sql(flt, "m")
     mine_rows = store.conn.execute(
-        f"SELECT {_CANDIDATE_COLUMNS} FROM cases c JOIN mentions m ON m.platform = c.platform AND m.id = c.mention_id "
+        f"SELECT {QUEUE_COLUMNS} {QUEUE_FROM} "
         f"WHERE c.state = 'claimed' AND c.claimed_by = ? AND c.claim_expires_at > ?{where} ORDER BY c.due_at LIMIT ?",
         (agent, to_iso(now), *params, limit),
     ).fetchall()
     # ranked as plain open cases: the ranking's "why" would call a claimed case's claim expired
-    mine_cases = [replace(_candidate(r), state="new", claimed_by=None) for r in mine_rows]
+    mine_cases = [replace(queue_case(r), state="new", claimed_by=None) for r in mine_rows]
     mine = [replace(row, claimed_by=agent) for row in _ranked_rows(store, rank(mine_cases, now, config), claimed=True)]
     room = max(limit - len(mine), 1)
     if flt.active:
-        ranked = rank(_filtered_candidates(store, config, now, flt, room), now, config)[:room]
+        ranked = rank(_filtered_candidates(store, config, now, flt, room), now, config, room)
     else:
         ranked = top(store, config, now=now, limit=room)
     return tuple(mine + _ranked_rows(store, ranked))
@@ -319,13 +303,12 @@ def gather_queue(
 def gather_case(store: Store, config: Config, case_id: int, now: datetime) -> QueueRow | None:
     """One case with its mention, whatever its state (the full view re-reads it after an action)."""
     row = store.conn.execute(
-        f"SELECT {_CANDIDATE_COLUMNS} FROM cases c JOIN mentions m ON m.platform = c.platform AND m.id = c.mention_id "
-        "WHERE c.id = ?",
+        f"SELECT {QUEUE_COLUMNS} {QUEUE_FROM} WHERE c.id = ?",
         (case_id,),
     ).fetchone()
     if row is None:
         return None
-    case = _candidate(row)
+    case = queue_case(row)
     live_claim = case.state == "claimed" and case.claim_expires_at is not None and case.claim_expires_at > now
     plain = replace(case, state="new", claimed_by=None)
     out = _ranked_rows(store, rank([plain], now, config), claimed=live_claim)[0]
@@ -401,21 +384,17 @@ def gather(
     less often than the rest (see FAIRNESS_EVERY in live.py).
     """
     flt = flt or FeedFilter()
-    with store.errors():
-        store.conn.execute("BEGIN")  # deferred: a read snapshot that takes no write lock
-        try:
-            connectors = gather_connectors(store, config, now)
-            iso = to_iso(now)
-            open_cases, breached, others = store.conn.execute(
-                "SELECT count(*), coalesce(sum(due_at < ?), 0), "
-                "coalesce(sum(state = 'claimed' AND claimed_by != ? AND claim_expires_at > ?), 0) "
-                "FROM cases WHERE state IN ('new', 'claimed')",
-                (iso, agent, iso),
-            ).fetchone()
-            queue = gather_queue(store, config, now, flt, agent, queue_limit)
-            stream = gather_stream(store, flt, stream_limit)
-        finally:
-            store.conn.execute("COMMIT")
+    with store.errors(), store.snapshot():
+        connectors = gather_connectors(store, config, now)
+        iso = to_iso(now)
+        open_cases, breached, others = store.conn.execute(
+            "SELECT count(*), coalesce(sum(due_at < ?), 0), "
+            "coalesce(sum(state = 'claimed' AND claimed_by != ? AND claim_expires_at > ?), 0) "
+            "FROM cases WHERE state IN ('new', 'claimed')",
+            (iso, agent, iso),
+        ).fetchone()
+        queue = gather_queue(store, config, now, flt, agent, queue_limit)
+        stream = gather_stream(store, flt, stream_limit)
     return FeedState(
         now=now,
         agent=agent,

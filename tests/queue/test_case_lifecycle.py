@@ -113,9 +113,9 @@ def test_escalation_jumps_the_line(store: Store, config: Config) -> None:
 
 def _all_available(store: Store, config: Config, now_iso: str) -> list[QueueCase]:
     rows = store.conn.execute(
-        f"SELECT {cases._QUEUE_COLUMNS} {cases._FROM} WHERE {cases._AVAILABLE}", {"now": now_iso}
+        f"SELECT {cases.QUEUE_COLUMNS} {cases.QUEUE_FROM} WHERE {cases._AVAILABLE}", {"now": now_iso}
     ).fetchall()
-    return [cases._queue_case(r) for r in rows]
+    return [cases.queue_case(r) for r in rows]
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -136,5 +136,6 @@ def test_sql_top_n_and_rank_match_ranking_everything(store: Store, config: Confi
     for n in (1, 7, 50, 400):
         assert [r.case.id for r in cases.top(store, config, now=now, limit=n)] == [r.case.id for r in everything[:n]]
     for r in rng.sample(everything, 25):
-        me = store.conn.execute(f"SELECT {cases._QUEUE_COLUMNS} {cases._FROM} WHERE c.id = ?", (r.case.id,)).fetchone()
-        assert cases._rank_of(store.conn, config, cases._queue_case(me), now=now) == r.position
+        sql = f"SELECT {cases.QUEUE_COLUMNS} {cases.QUEUE_FROM} WHERE c.id = ?"
+        me = store.conn.execute(sql, (r.case.id,)).fetchone()
+        assert cases._rank_of(store.conn, config, cases.queue_case(me), now=now) == r.position

@@ -65,4 +65,4 @@ def test_exit_codes(store: Store, config: Config, config_path: Path, capsys: pyt
     assert run(config_path, "claim", "1", "--agent", "bo") == 8
     err = capsys.readouterr().err
     assert "no case with id 42" in err and "claimed by ana" in err
-    assert run(config_path, "queue", "--limit", "0") == 4
+    assert run(config_path, "queue", "--limit", "0") == 2  # a usage error (README "Exit codes")
