@@ -17,9 +17,12 @@ def _parse_day(ctx: click.Context, param: click.Parameter, value: str | None) ->
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date; write it as YYYY-MM-DD") from None
+    if not date(1970, 1, 2) <= day <= date(9999, 12, 30):  # the day's bounds (±1 day in any zone) must exist
+        raise click.BadParameter(f"{value} is out of range; pick a day between 1970-01-02 and 9999-12-30")
+    return day
 
 
 def _parse_to(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[str]:

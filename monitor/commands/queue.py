@@ -267,7 +267,8 @@ def simulate_table(results: list[SimResult]) -> Table:
 @click.command("simulate")
 @click.option("--policy", type=click.Choice([*POLICIES, "all"]), default="all", show_default=True)
 @click.option("--agents", default=8, show_default=True, type=click.IntRange(min=1), help="Average agents on duty.")
-@click.option("--hours", default=720.0, show_default=True, type=click.FloatRange(min=1), help="Simulated time.")
+@click.option("--hours", default=720.0, show_default=True, type=click.FloatRange(min=1, max=24 * 366 * 5),
+              help="Simulated time (up to five years).")
 @click.option("--rate", type=click.FloatRange(min=0.1), help="Complaints per hour (default: 90% utilisation).")
 @click.option("--handle-minutes", default=6.0, show_default=True, type=click.FloatRange(min=0.5))
 @click.option("--seed", default=1, show_default=True, type=int)
