@@ -7,6 +7,10 @@ of them complaints with cases (70% answered, 20% open, 10% dismissed) and claim/
   build     monitor.digest.build_digest (pure: volumes, themes, changes)
   render    Jinja2 HTML + text and CSS inlining
   total     monitor.digest.prepare (load + build + render)
+  growth    all of it for a day of 5k / 50k / 500k mentions (quick: 500 / 5k), each on its own store. The size
+            axis is mentions per day: a digest reads the reported day and the day before through indexes on
+            time (plus the open backlog), not the whole history. Verdict: log-log slope of time against size
+            (bench/_growth.py)
 
     python -m bench.digest [--quick]
 """
@@ -23,6 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench._growth import verdicts
 from monitor.audit import audit_store
 from monitor.config import BrandConfig, Config
 from monitor.digest import build_digest, prepare, render
@@ -96,47 +101,42 @@ def build(path: Path, *, per_day: int, seed: int = 1) -> Config:
     return config
 
 
-def _best(fn: Callable[[], Any]) -> tuple[float, Any]:
+def _best(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
     times, result = [], None
-    for _ in range(REPEATS):
+    for _ in range(repeats):
         start = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - start)
     return min(times), result
 
 
-def run(quick: bool = False) -> dict[str, Any]:
-    per_day = 5_000 if quick else 50_000
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench.db"
-        t0 = time.perf_counter()
-        config = build(path, per_day=per_day)
-        setup = time.perf_counter() - t0
-        with Store(path) as store:
-            since, until = day_window(DAY, config.tz)
-            prev_since, _ = day_window(DAY - timedelta(days=1), config.tz)
-            lo, hi = to_iso(since), to_iso(until)
+def measure(path: Path, per_day: int, repeats: int = REPEATS) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    config = build(path, per_day=per_day)
+    setup = time.perf_counter() - t0
+    with Store(path) as store:
+        since, until = day_window(DAY, config.tz)
+        prev_since, _ = day_window(DAY - timedelta(days=1), config.tz)
+        lo, hi = to_iso(since), to_iso(until)
 
-            def baseline() -> int:
-                sql = "SELECT platform, brand, language, complaint FROM mentions"
-                sql += " WHERE created_at >= ? AND created_at < ?"
-                return len(store.conn.execute(sql, (lo, hi)).fetchall())
+        def baseline() -> int:
+            sql = "SELECT platform, brand, language, complaint FROM mentions"
+            sql += " WHERE created_at >= ? AND created_at < ?"
+            return len(store.conn.execute(sql, (lo, hi)).fetchall())
 
-            def load() -> tuple[DayData, DayData]:
-                today = DayData(load_day(store, since, until, unanswered_limit=10),
-                                audit_store(store, config, since=since, until=until, now=NOW))
-                before = DayData(load_day(store, prev_since, since),
-                                 audit_store(store, config, since=prev_since, until=since, now=NOW))
-                return today, before  # fmt: skip
+        def load() -> tuple[DayData, DayData]:
+            today = DayData(load_day(store, since, until, unanswered_limit=10),
+                            audit_store(store, config, since=since, until=until, now=NOW))
+            before = DayData(load_day(store, prev_since, since),
+                             audit_store(store, config, since=prev_since, until=since, now=NOW))
+            return today, before  # fmt: skip
 
-            t_base, rows = _best(baseline)
-            t_load, (today, before) = _best(load)
-            t_build, digest = _best(lambda: build_digest(today, before, day=DAY, now=NOW, config=config))
-            t_render, (_, html, text) = _best(lambda: render(digest))
-            t_total, _ = _best(lambda: prepare(store, config, day=DAY, now=NOW))
+        t_base, rows = _best(baseline, repeats)
+        t_load, (today, before) = _best(load, repeats)
+        t_build, digest = _best(lambda: build_digest(today, before, day=DAY, now=NOW, config=config), repeats)
+        t_render, (_, html, text) = _best(lambda: render(digest), repeats)
+        t_total, _ = _best(lambda: prepare(store, config, day=DAY, now=NOW), repeats)
     return {
-        "benchmark": "digest",
-        "quick": quick,
         "mentions_per_day": per_day,
         "day_rows": rows,
         "complaints": digest.cases.opened,
@@ -151,9 +151,21 @@ def run(quick: bool = False) -> dict[str, Any]:
         "total_ms": round(t_total * 1000, 1),
         "total_over_baseline": round(t_total / t_base, 1) if t_base else None,
         "build_over_baseline": round(t_build / t_base, 2) if t_base else None,
-        "repeats": REPEATS,
+        "repeats": repeats,
         "timing": "best of repeats",
     }
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    headline = 5_000 if quick else 50_000
+    sizes = [500, 5_000] if quick else [5_000, 50_000, 500_000]
+    with tempfile.TemporaryDirectory() as tmp:
+        # the biggest day is slow to load (seconds per repeat): fewer repeats there
+        runs = {n: measure(Path(tmp) / f"bench-{n}.db", n, REPEATS if n <= 50_000 else 2) for n in sizes}
+    keys = ("baseline_scan_ms", "load_ms", "build_ms", "total_ms", "total_over_baseline")
+    by_size = {str(n): {k: r[k] for k in keys} for n, r in runs.items()}
+    growth = verdicts(by_size, "total_ms", "build_ms", "baseline_scan_ms")
+    return {"benchmark": "digest", "quick": quick} | runs[headline] | {"growth_by_size": by_size, "growth": growth}
 
 
 if __name__ == "__main__":

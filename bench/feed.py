@@ -6,6 +6,8 @@ Builds a store of 1,000,000 mentions (quick: 100,000) spread over 30 days, 5% co
   frame_filtered the same with a filter ("refund lang:de"), which scans the newest FILTER_WINDOW mentions
   fairness       monitor.feed.state.gather_fairness (today's audit; the live loop runs it every 15 s)
   baseline       the same frame on a 1,000-mention store built the same way: ratio = frame / baseline
+  growth         frame and frame_filtered on stores of 10k / 100k / 1M mentions (quick: 10k / 100k), built the
+                 same way; the verdict is the log-log slope of median frame time against size (bench/_growth.py)
   idle_cpu       the real `monitor feed` in a pseudo-terminal (160x50), no keys pressed, on the large store:
                  process CPU time / wall time over 10 s (quick: 5 s), after a 2 s warm-up
 
@@ -35,6 +37,7 @@ from typing import Any
 
 from rich.console import Console
 
+from bench._growth import verdicts
 from monitor.config import BrandConfig, Config, parse_config
 from monitor.feed.render import render
 from monitor.feed.state import gather, gather_fairness, parse_filter
@@ -217,6 +220,27 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
+def growth(folder: Path, sizes: list[int], baseline_ms: float) -> dict[str, Any]:
+    """Frame and filtered-frame time on a store of each size (built the same way), against the 1k baseline."""
+    by_size: dict[str, Any] = {}
+    for n in sizes:
+        config = build(folder / f"growth-{n}.db", n)
+        with Store(config.store) as store:
+            frame_ms(store, config)  # warm the page cache
+            frame, filtered = frame_ms(store, config)[0], frame_ms(store, config, query="refund lang:de")[0]
+        by_size[str(n)] = _point(frame, filtered, baseline_ms)
+    return by_size
+
+
+def _point(frame: list[float], filtered: list[float], baseline_ms: float) -> dict[str, float]:
+    median = statistics.median(frame)
+    return {
+        "frame_ms": round(median, 2),
+        "frame_filtered_ms": round(statistics.median(filtered), 2),
+        "frame_ratio_vs_1k": round(median / baseline_ms, 2),
+    }
+
+
 def run(quick: bool) -> dict[str, Any]:
     n = 100_000 if quick else 1_000_000
     with tempfile.TemporaryDirectory(prefix="bench-feed-") as tmp:
@@ -227,6 +251,7 @@ def run(quick: bool) -> dict[str, Any]:
         with Store(small.store) as store:
             frame_ms(store, small)  # warm imports and caches
             baseline = frame_ms(store, small)
+        by_size = growth(folder, [10_000] if quick else [10_000, 100_000], statistics.median(baseline[0]))
         with Store(large.store) as store:
             counts = store.conn.execute(
                 "SELECT (SELECT count(*) FROM mentions), (SELECT count(*) FROM cases), "
@@ -241,6 +266,7 @@ def run(quick: bool) -> dict[str, Any]:
         config_path.write_text(json.dumps(data))  # JSON is YAML
         parse_config(data, environ={})  # fail here, not in the child, if the config is wrong
         idle = idle_cpu(config_path, 5.0 if quick else 10.0)
+    by_size[str(n)] = _point(frame[0], filtered[0], statistics.median(baseline[0]))
     return {
         "benchmark": "feed",
         "quick": quick,
@@ -255,6 +281,8 @@ def run(quick: bool) -> dict[str, Any]:
         "fairness": summary(fairness),
         "baseline_1k_mentions": summary(*baseline),
         "frame_ratio_vs_1k": round(statistics.median(frame[0]) / statistics.median(baseline[0]), 2),
+        "growth_by_size": by_size,
+        "growth": verdicts(by_size, "frame_ms", "frame_filtered_ms"),
         "frame_target_ms": 50,
         "frame_meets_target": statistics.median(frame[0]) < 50,
         "idle": idle,

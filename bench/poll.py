@@ -7,6 +7,8 @@ steady_state  a simulated clock drives the fake; Twitter is polled every 2 minut
 end_to_end    one poll_once of N mentions (10,000; quick: 2,000) from a fresh store: wall time, time inside
               Store.record_poll, and that write time divided by a bare sqlite3 executemany of the same rows
               into a plain table (no indexes, FTS or author upserts) in one transaction.
+growth        end_to_end at 1,000 and 10,000 mentions (quick: 500 / 2,000), bare insert measured at each size;
+              verdict: log-log slope of time against size (bench/_growth.py)
 youtube_day   YouTube at its default schedule (every 30 min, daily_quota 10,000, search.list = 100 units)
               for one simulated Pacific day: units spent, searches run, and whether it stayed within quota.
 
@@ -25,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench._growth import verdicts
 from connectors.fake import fake_config_data, fake_env, start_fake_platforms
 from connectors.youtube import next_pacific_midnight, pacific_day
 from monitor.config import Config, parse_config
@@ -169,10 +172,17 @@ def youtube_day() -> dict[str, Any]:
 def run(quick: bool) -> dict[str, Any]:
     t0 = time.perf_counter()
     polls = 30 if quick else 120
-    out = {
+    out: dict[str, Any] = {
         "steady_state_quiet": steady_state(per_poll=1, polls=polls),
         "steady_state_busy": steady_state(per_poll=100, polls=polls),
-        "end_to_end": end_to_end(2_000 if quick else 10_000),
+    }
+    runs = {n: end_to_end(n) for n in ([500, 2_000] if quick else [1_000, 10_000])}
+    keys = ("mentions", "api_calls", "seconds", "store_write_seconds", "bare_insert_seconds", "write_vs_bare_insert")
+    by_size = {str(n): {k: r[k] for k in keys} for n, r in runs.items()}
+    out |= {
+        "end_to_end": runs[max(runs)],
+        "growth_by_size": by_size,
+        "growth": verdicts(by_size, "seconds", "store_write_seconds", "bare_insert_seconds"),
         "youtube_day": youtube_day(),
     }
     out["bench_seconds"] = round(time.perf_counter() - t0, 1)

@@ -5,6 +5,8 @@ cases, then times, in the same run:
   bare   SELECT ... FROM cases WHERE state IN ('new','claimed') ORDER BY due_at LIMIT 50 (the index alone)
   top50  monitor.cases.top(limit=50): SQL pre-filter + join + the pure ranking
   next   monitor.cases.next_case: BEGIN IMMEDIATE, expire claims, rank, claim, event, COMMIT
+  growth all three at 10k / 100k / 1M mentions (a tenth of them open cases; quick: 10k / 100k), each on its
+         own store; the verdict is the log-log slope of median latency against size (bench/_growth.py)
 
     python -m bench.queue [--quick]
 """
@@ -22,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench._growth import verdicts
 from monitor.cases import next_case, top
 from monitor.config import BrandConfig, Config
 from monitor.store import Store
@@ -90,27 +93,24 @@ def _time(fn: Callable[[], Any], repeats: int = REPEATS) -> dict[str, float]:
     return {"median_ms": round(statistics.median(samples), 3), "p95_ms": round(p95, 3)}
 
 
-def run(quick: bool) -> dict[str, Any]:
-    mentions, open_cases = (100_000, 10_000) if quick else (1_000_000, 100_000)
-    with tempfile.TemporaryDirectory(prefix="bench-queue-") as tmp:
-        path = Path(tmp) / "bench.db"
-        t0 = time.perf_counter()
-        config = build(path, mentions=mentions, open_cases=open_cases)
-        build_s = time.perf_counter() - t0
-        with Store(path) as store:
-            bare_sql = "SELECT id, due_at FROM cases WHERE state IN ('new', 'claimed') ORDER BY due_at LIMIT 50"
-            bare = _time(lambda: store.conn.execute(bare_sql).fetchall())
-            top50 = _time(lambda: top(store, config, now=NOW, limit=50))
-            nth = store.conn.execute(
-                "SELECT due_at FROM cases WHERE state IN ('new', 'claimed') ORDER BY due_at LIMIT 1 OFFSET 49"
-            ).fetchone()[0]
-            horizon = to_iso(datetime.fromisoformat(nth) + config.fairness.max_reach_boost)
-            candidates = store.count(
-                "SELECT count(*) FROM cases WHERE state IN ('new', 'claimed') AND due_at <= ?", (horizon,)
-            )
-            counter = iter(range(10**9))
-            claim = _time(lambda: next_case(store, config, agent=f"bench{next(counter) % 8}", now=NOW))
-            plan = [r[3] for r in store.conn.execute("EXPLAIN QUERY PLAN " + bare_sql)]
+def measure(path: Path, *, mentions: int, open_cases: int) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    config = build(path, mentions=mentions, open_cases=open_cases)
+    build_s = time.perf_counter() - t0
+    with Store(path) as store:
+        bare_sql = "SELECT id, due_at FROM cases WHERE state IN ('new', 'claimed') ORDER BY due_at LIMIT 50"
+        bare = _time(lambda: store.conn.execute(bare_sql).fetchall())
+        top50 = _time(lambda: top(store, config, now=NOW, limit=50))
+        nth = store.conn.execute(
+            "SELECT due_at FROM cases WHERE state IN ('new', 'claimed') ORDER BY due_at LIMIT 1 OFFSET 49"
+        ).fetchone()[0]
+        horizon = to_iso(datetime.fromisoformat(nth) + config.fairness.max_reach_boost)
+        candidates = store.count(
+            "SELECT count(*) FROM cases WHERE state IN ('new', 'claimed') AND due_at <= ?", (horizon,)
+        )
+        counter = iter(range(10**9))
+        claim = _time(lambda: next_case(store, config, agent=f"bench{next(counter) % 8}", now=NOW))
+        plan = [r[3] for r in store.conn.execute("EXPLAIN QUERY PLAN " + bare_sql)]
     return {
         "mentions": mentions,
         "open_cases": open_cases,
@@ -125,6 +125,25 @@ def run(quick: bool) -> dict[str, Any]:
         "target_ms": 20,
         "bare_plan": plan,
     }
+
+
+def run(quick: bool) -> dict[str, Any]:
+    sizes = [10_000, 100_000] if quick else [10_000, 100_000, 1_000_000]  # open cases: a tenth of the mentions
+    with tempfile.TemporaryDirectory(prefix="bench-queue-") as tmp:
+        runs = {n: measure(Path(tmp) / f"bench-{n}.db", mentions=n, open_cases=n // 10) for n in sizes}
+    by_size = {
+        str(n): {
+            "open_cases": r["open_cases"],
+            "bare_ms": r["bare_indexed_select"]["median_ms"],
+            "top50_ms": r["top50"]["median_ms"],
+            "next_ms": r["next_claim"]["median_ms"],
+            "ratio_top50_to_bare": r["ratio_top50_to_bare"],
+            "ratio_next_to_bare": r["ratio_next_to_bare"],
+        }
+        for n, r in runs.items()
+    }
+    # the largest size is the headline; growth: median latency against the number of mentions
+    return runs[sizes[-1]] | {"growth_by_size": by_size, "growth": verdicts(by_size, "top50_ms", "next_ms", "bare_ms")}
 
 
 if __name__ == "__main__":

@@ -91,7 +91,7 @@ def _scalar(value: Any) -> bool:
 
 def headline(result: dict[str, Any]) -> tuple[str, str]:
     """(ratios, other key figures) picked from a benchmark's flat keys."""
-    ratios, figures = [], []
+    ratios, figures, growth = [], [], []
     flat: dict[str, Any] = {}
     for key, value in result.items():  # one level of nesting: {"top50": {"median_ms": 3}} -> top50.median_ms
         if isinstance(value, dict):
@@ -101,11 +101,13 @@ def headline(result: dict[str, Any]) -> tuple[str, str]:
     for key, value in flat.items():
         if key in {"benchmark", "quick"} or not _scalar(value):
             continue
-        if "ratio" in key or "_over_" in key or key.endswith("_vs_baseline"):
+        if key == "growth" or key.startswith("growth."):  # verdicts: always shown, after the figures
+            growth.append(f"{key}={value}")
+        elif "ratio" in key or "_over_" in key or key.endswith("_vs_baseline"):
             ratios.append(f"{key}={value}")
         elif any(mark in key for mark in ("per_s", "_ms", "rss", "growth", "meets_target")):
             figures.append(f"{key}={value}")
-    return "\n".join(ratios), "\n".join(figures[:8])
+    return "\n".join(ratios), "\n".join(figures[:8] + growth)
 
 
 def print_table(report: dict[str, Any]) -> None:

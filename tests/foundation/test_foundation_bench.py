@@ -9,6 +9,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from bench._growth import verdict  # noqa: E402
 from bench.ingest import write_mentions  # noqa: E402
 from bench.run import discover, headline  # noqa: E402
 from monitor.importer import import_lines  # noqa: E402
@@ -26,6 +27,16 @@ def test_headline_picks_ratios_and_figures() -> None:
     ratios, figures = headline({"ratio_to_same_schema": 0.8, "top50": {"median_ms": 3.0}, "mentions": 10})
     assert ratios == "ratio_to_same_schema=0.8"
     assert figures == "top50.median_ms=3.0"
+
+
+def test_growth_verdict_follows_the_log_log_slope() -> None:
+    sizes = [10_000, 100_000, 1_000_000]
+    assert verdict(sizes, [2.0, 2.1, 2.2]) == "flat (slope 0.02)"
+    assert verdict(sizes, [1.0, 4.0, 16.0]).startswith("sublinear")
+    assert verdict(sizes, [1.0, 10.0, 100.0]) == "linear (slope 1.00)"
+    assert verdict(sizes, [1.0, 30.0, 900.0]).startswith("superlinear")
+    _, figures = headline({"growth": {"top50_ms": "flat (slope 0.02)"}, "growth_by_size": {"10": {"top50_ms": 1}}})
+    assert figures == "growth.top50_ms=flat (slope 0.02)"
 
 
 def test_unknown_benchmark_is_a_usage_error() -> None:
