@@ -5,7 +5,9 @@ Config is loaded per command, on first use, so `monitor --help` works anywhere.
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -68,6 +70,20 @@ _UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
 
 def _inert(text: str) -> str:
     return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def default_agent(fallback: str = "") -> str:
+    """Who is acting: $MONITOR_AGENT, else the OS user name, else `fallback` (no passwd entry, e.g. containers).
+
+    The case commands keep the empty fallback, so a nameless agent is asked for --agent instead of guessed.
+    """
+    env = os.environ.get("MONITOR_AGENT", "").strip()
+    if env:
+        return env
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return fallback
 
 
 def echo_json(data: Any) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from monitor import cases
-from monitor.app import AppContext, echo_json, pass_app
+from monitor.app import AppContext, default_agent, echo_json, pass_app
 from monitor.audit import AuditReport, audit_store
 from monitor.errors import UsageError
 from monitor.feed.safe import one_line
@@ -28,13 +26,6 @@ TEXT_WIDTH = 80
 def safe(value: Any, width: int | None = None) -> str:
     """Terminal-safe one-line text, cut to `width` cells (rich markup is avoided by printing Text objects)."""
     return one_line(None if value is None else str(value), width)
-
-
-def default_agent() -> str:
-    try:
-        return os.environ.get("MONITOR_AGENT") or getpass.getuser()
-    except Exception:  # no login name (containers): ask for --agent
-        return ""
 
 
 agent_option = click.option(

@@ -8,10 +8,8 @@ is cut off leaves nothing half-written: its mentions, cursor and run record are 
 
 from __future__ import annotations
 
-import getpass
 import json
 import logging
-import os
 import signal
 import sys
 import threading
@@ -23,6 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
+from monitor.app import default_agent as app_default_agent
 from monitor.config import Config
 
 log = logging.getLogger("monitor.run")
@@ -30,14 +29,8 @@ STOP_GRACE_SECONDS = 5.0
 
 
 def default_agent() -> str:
-    """$MONITOR_AGENT, else the OS user name."""
-    env = os.environ.get("MONITOR_AGENT", "").strip()
-    if env:
-        return env
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (some containers)
-        return "agent"
+    """$MONITOR_AGENT, else the OS user name, else "agent" (the feed and the demo always need a name)."""
+    return app_default_agent(fallback="agent")
 
 
 class JsonLogFormatter(logging.Formatter):
