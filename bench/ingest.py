@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from monitor.importer import BATCH_SIZE, _decode, import_file
-from monitor.store import _INSERT_MENTION, _MENTION_COLUMNS, Store, _mention_row
+from monitor.store import Store
+from monitor.store.sqlite import _INSERT_MENTION, _MENTION_COLUMNS, _mention_row
 from monitor.timeutil import parse_time, to_iso
 
 NOW = parse_time("2026-11-29T12:00:00Z")

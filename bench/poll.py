@@ -32,7 +32,8 @@ from connectors.fake import fake_config_data, fake_env, start_fake_platforms
 from connectors.youtube import next_pacific_midnight, pacific_day
 from monitor.config import Config, parse_config
 from monitor.poll import poll_once
-from monitor.store import _INSERT_MENTION, _MENTION_COLUMNS, PollRun, Store, _mention_row
+from monitor.store import PollRun, Store
+from monitor.store.sqlite import _INSERT_MENTION, _MENTION_COLUMNS, _mention_row
 from monitor.timeutil import to_iso
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from foundation_helpers import MONITOR, RunMonitor, clean_env, mention, write_jsonl
 
-from monitor.migrations import MIGRATIONS, migrate
 from monitor.models import Author, Mention
 from monitor.store import PollRun, Store, salvage
+from monitor.store.sqlite.migrations import MIGRATIONS, migrate
 from monitor.timeutil import parse_time
 
 NOW = parse_time("2026-11-29T12:00:00Z")

@@ -1,4 +1,4 @@
-"""The SQLite store: opening, migrations, and the write paths every producer shares.
+"""The SQLite backend of the Store boundary: opening, migrations, and the write paths every producer shares.
 
 Connections run in autocommit mode and every write is an explicit `BEGIN IMMEDIATE` transaction, so a
 poll's mentions, authors, cursor and run record land together or not at all. One connection per thread.
@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from monitor.errors import StoreError
-from monitor.migrations import migrate
 from monitor.models import Mention
+from monitor.store.sqlite.cases import CaseSql
+from monitor.store.sqlite.migrations import migrate
 from monitor.text import clean_text
 from monitor.timeutil import to_iso, utcnow
 
@@ -109,7 +110,7 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     return StoreError(f"store error on {path}: {msg}")
 
 
-class Store:
+class SqliteStore(CaseSql):
     """One connection to the store. Not shared across threads: open one per thread."""
 
     def __init__(self, path: str | Path, *, migrate_schema: bool = True) -> None:
@@ -153,7 +154,7 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> SqliteStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -471,7 +472,7 @@ def salvage(src_path: str | Path, dest_path: str | Path) -> dict[str, dict[str, 
             f"cannot read anything from {src_path} ({exc}): its header or schema is destroyed; restore a backup"
         ) from None
     report: dict[str, dict[str, int]] = {}
-    with Store(dest_path) as dest:
+    with SqliteStore(dest_path) as dest:
         dest.conn.execute("PRAGMA foreign_keys = OFF")  # keep a case even if its mention was on a lost page
         tables = [
             r[0]
@@ -508,7 +509,3 @@ def salvage(src_path: str | Path, dest_path: str | Path) -> dict[str, dict[str, 
         dest.conn.execute("PRAGMA foreign_keys = ON")
     src.close()
     return report
-
-
-def open_store(path: str | Path) -> Store:
-    return Store(path)
