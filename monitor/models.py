@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -67,3 +68,40 @@ class Classifier(Protocol):
     version: str  # recorded with every verdict, so a new model can reclassify
 
     def classify_batch(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> list[Verdict]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MentionFilter:
+    """What `/` typed: words (all must appear in the text) and brand:/platform:/lang: terms."""
+
+    words: tuple[str, ...] = ()
+    brand: str | None = None
+    platform: str | None = None
+    lang: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.words or self.brand or self.platform or self.lang)
+
+    def describe(self) -> str:
+        parts = [f'"{w}"' for w in self.words]
+        parts += [f"{k}:{v}" for k, v in (("brand", self.brand), ("platform", self.platform), ("lang", self.lang)) if v]
+        return " ".join(parts)
+
+
+def parse_filter(query: str) -> MentionFilter:
+    """`brand:Acme platform:reddit lang:de late refund` → MentionFilter. Quotes group words."""
+    try:
+        tokens = shlex.split(query)
+    except ValueError:  # an unbalanced quote: take the words as they are
+        tokens = query.split()
+    words: list[str] = []
+    terms: dict[str, str] = {}
+    aliases = {"brand": "brand", "platform": "platform", "p": "platform", "lang": "lang", "language": "lang"}
+    for token in tokens:
+        key, sep, value = token.partition(":")
+        if sep and key.lower() in aliases and value:
+            terms[aliases[key.lower()]] = value
+        elif token:
+            words.append(token)
+    return MentionFilter(tuple(words), terms.get("brand"), terms.get("platform"), terms.get("lang"))

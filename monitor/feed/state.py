@@ -7,7 +7,6 @@ Every query is bounded (LIMIT, index ranges) so a frame costs the same with 1,00
 from __future__ import annotations
 
 import json
-import shlex
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -16,6 +15,8 @@ from connectors.youtube import pacific_day
 from monitor.audit import audit_store
 from monitor.cases import QUEUE_COLUMNS, QUEUE_FROM, queue_case, top
 from monitor.config import Config
+from monitor.models import MentionFilter
+from monitor.models import parse_filter as parse_filter  # re-exported for the feed
 from monitor.queue import QueueCase, RankedCase, candidate_horizon, rank
 from monitor.store import Store
 from monitor.timeutil import parse_time, to_iso
@@ -27,41 +28,8 @@ STREAM_LIMIT = 30
 FILTER_WINDOW = 20_000
 
 
-@dataclass(frozen=True, slots=True)
-class FeedFilter:
-    """What `/` typed: words (all must appear in the text) and brand:/platform:/lang: terms."""
-
-    words: tuple[str, ...] = ()
-    brand: str | None = None
-    platform: str | None = None
-    lang: str | None = None
-
-    @property
-    def active(self) -> bool:
-        return bool(self.words or self.brand or self.platform or self.lang)
-
-    def describe(self) -> str:
-        parts = [f'"{w}"' for w in self.words]
-        parts += [f"{k}:{v}" for k, v in (("brand", self.brand), ("platform", self.platform), ("lang", self.lang)) if v]
-        return " ".join(parts)
-
-
-def parse_filter(query: str) -> FeedFilter:
-    """`brand:Acme platform:reddit lang:de late refund` → FeedFilter. Quotes group words."""
-    try:
-        tokens = shlex.split(query)
-    except ValueError:  # an unbalanced quote: take the words as they are
-        tokens = query.split()
-    words: list[str] = []
-    terms: dict[str, str] = {}
-    aliases = {"brand": "brand", "platform": "platform", "p": "platform", "lang": "lang", "language": "lang"}
-    for token in tokens:
-        key, sep, value = token.partition(":")
-        if sep and key.lower() in aliases and value:
-            terms[aliases[key.lower()]] = value
-        elif token:
-            words.append(token)
-    return FeedFilter(tuple(words), terms.get("brand"), terms.get("platform"), terms.get("lang"))
+# the feed's `/` filter is the store's mention filter
+FeedFilter = MentionFilter
 
 
 @dataclass(frozen=True, slots=True)
