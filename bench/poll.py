@@ -31,7 +31,7 @@ from bench._growth import verdicts
 from connectors.fake import fake_config_data, fake_env, start_fake_platforms
 from connectors.youtube import next_pacific_midnight, pacific_day
 from monitor.config import Config, parse_config
-from monitor.poll import poll_once
+from monitor.ingest.poll import poll_once
 from monitor.store import PollRun, Store
 from monitor.store.sqlite import _INSERT_MENTION, _MENTION_COLUMNS, _mention_row
 from monitor.timeutil import to_iso

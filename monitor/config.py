@@ -12,6 +12,7 @@ import types
 import typing
 from collections.abc import Mapping
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,35 +20,27 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import (
     BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
     ValidationError,
+    create_model,
     field_validator,
     model_validator,
 )
 
+from monitor.connector import PlatformSettings
 from monitor.errors import ConfigError
-from monitor.timeutil import parse_duration
+from monitor.settings import Duration, SettingsModel
+
+__all__ = ["Config", "ConfigError", "Duration", "PlatformSettings", "config_model", "load_config", "parse_config"]
 
 DEFAULT_CONFIG_NAME = "config.yaml"
 CONFIG_ENV = "MONITOR_CONFIG"
 
 
-def _duration(value: Any) -> timedelta:
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise ValueError(str(exc)) from None
-
-
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Model(SettingsModel):
+    pass
 
 
 class BrandConfig(_Model):
@@ -64,78 +57,69 @@ class BrandConfig(_Model):
         return {h.lstrip("@").lower() for h in self.handles.get(platform, [])}
 
 
-class PlatformBase(_Model):
-    enabled: bool = True
-    poll_interval: Duration = timedelta(minutes=5)
-    # Override the API host, e.g. http://127.0.0.1:8765 for the fake platforms or a corporate proxy.
-    base_url: str | None = None
-    timeout: Duration = timedelta(seconds=20)
-    max_pages: int = Field(default=10, ge=1, le=100)
-    # In-fetch retries of one page on 5xx / timeouts / broken bodies (jittered, capped backoff).
-    retries: int = Field(default=3, ge=0, le=10)
-    retry_wait_max: Duration = timedelta(seconds=2)
-
-    _secrets: dict[str, SecretStr] = PrivateAttr(default_factory=dict)
-
-    @field_validator("base_url")
-    @classmethod
-    def _check_base_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/") if value else value
-
-    def secret_env_names(self) -> dict[str, str]:
-        """Secret name -> environment variable name, e.g. {"bearer_token": "TWITTER_BEARER_TOKEN"}."""
-        out: dict[str, str] = {}
-        for name in type(self).model_fields:
-            value = getattr(self, name)
-            if name.endswith("_env") and isinstance(value, str):
-                out[name.removesuffix("_env")] = value
-        return out
-
-    def secret(self, name: str) -> str:
-        """The revealed secret value; call only where it is handed to a client library."""
-        return self._secrets[name].get_secret_value()
-
-
-class TwitterConfig(PlatformBase):
-    poll_interval: Duration = timedelta(minutes=2)
-    bearer_token_env: str = "TWITTER_BEARER_TOKEN"
-
-
-class RedditConfig(PlatformBase):
-    client_id_env: str = "REDDIT_CLIENT_ID"
-    client_secret_env: str = "REDDIT_CLIENT_SECRET"
-    user_agent: str = Field(default="complaint-monitor/0.1 (social care)", min_length=7)
-    subreddits: list[str] = Field(default_factory=lambda: ["all"], min_length=1)
-    include_comments: bool = False
-
-
-class YouTubeConfig(PlatformBase):
-    poll_interval: Duration = timedelta(minutes=30)
-    api_key_env: str = "YOUTUBE_API_KEY"
-    daily_quota: int = Field(default=10_000, ge=1)
-    search_cost: int = Field(default=100, ge=1)
-    # Recently found videos whose comments are re-read each poll (plus the brand's own channels).
-    watch_videos: int = Field(default=20, ge=0, le=200)
-    # search.list publishedAfter is moved back by this much to allow for index lag (results are deduped).
-    search_overlap: Duration = timedelta(hours=1)
-    # YouTube's rateLimitExceeded carries no reset time: wait this long before the next poll.
-    rate_limit_backoff: Duration = timedelta(seconds=60)
-
-
 class PlatformsConfig(_Model):
-    twitter: TwitterConfig = Field(default_factory=lambda: TwitterConfig(enabled=False))
-    reddit: RedditConfig = Field(default_factory=lambda: RedditConfig(enabled=False))
-    youtube: YouTubeConfig = Field(default_factory=lambda: YouTubeConfig(enabled=False))
+    """`platforms:`: one key per installed connector, each validated by that connector's own settings model.
 
-    def enabled(self) -> dict[str, PlatformBase]:
-        out: dict[str, PlatformBase] = {}
-        for name in type(self).model_fields:
+    The fields are made at load time from the installed connectors (see `platforms_model`); a platform
+    left out of the file is disabled.
+    """
+
+    # the order the config file lists the platforms in: they are polled in that order
+    _order: list[str] = PrivateAttr(default_factory=list)
+
+    def enabled(self) -> dict[str, PlatformSettings]:
+        out: dict[str, PlatformSettings] = {}
+        for name in self.names():
             platform = getattr(self, name)
             if platform.enabled:
                 out[name] = platform
         return out
+
+    def get(self, name: str) -> PlatformSettings | None:
+        value = getattr(self, name, None) if name in type(self).model_fields else None
+        return value if isinstance(value, PlatformSettings) else None
+
+    def names(self) -> list[str]:
+        fields = list(type(self).model_fields)
+        return [n for n in self._order if n in fields] + [n for n in fields if n not in self._order]
+
+    def only(self, names: set[str]) -> PlatformsConfig:
+        """A copy with every platform outside `names` disabled (secrets kept)."""
+        update = {}
+        for name in type(self).model_fields:
+            current = getattr(self, name)
+            clone = current.model_copy(update={"enabled": current.enabled and name in names})
+            clone.with_secrets(current._secrets)
+            update[name] = clone
+        copy = self.model_copy(update=update)
+        copy._order = list(self._order)
+        return copy
+
+
+def _disabled(settings: type[PlatformSettings]) -> Any:
+    # model_construct: a connector's required keys need no value while it is switched off
+    return lambda: settings.model_construct(enabled=False)
+
+
+@cache
+def _platforms_model(classes: tuple[tuple[str, type[PlatformSettings]], ...]) -> type[PlatformsConfig]:
+    fields: dict[str, Any] = {name: (cls, Field(default_factory=_disabled(cls))) for name, cls in classes}
+    return create_model("PlatformsConfig", __base__=PlatformsConfig, **fields)
+
+
+@cache
+def _config_model(platforms: type[PlatformsConfig]) -> type[Config]:
+    return create_model(
+        "Config", __base__=Config, platforms=(platforms, Field(default_factory=platforms))
+    )
+
+
+def config_model() -> type[Config]:
+    """The Config model for the connectors installed now (their settings under platforms.<name>)."""
+    from monitor import plugins  # plug-ins import the contract, which imports nothing of config
+
+    classes = tuple((name, c.cls.Settings) for name, c in plugins.connectors().items())
+    return _config_model(_platforms_model(classes))
 
 
 def _default_sla() -> dict[int, timedelta]:
@@ -200,7 +184,7 @@ class Config(_Model):
     store: Path = Path("complaint-monitor.db")
     timezone: str = "UTC"
     brands: list[BrandConfig] = Field(min_length=1)
-    platforms: PlatformsConfig = Field(default_factory=PlatformsConfig)
+    platforms: PlatformsConfig = Field(default_factory=PlatformsConfig)  # typed per install: config_model()
     # SLA per severity (X-CI scale, 4 = most severe): time from first seen to first response.
     sla: dict[int, Duration] = Field(default_factory=_default_sla)
     fairness: FairnessConfig = Field(default_factory=FairnessConfig)
@@ -268,7 +252,7 @@ def _fmt_loc(loc: tuple[int | str, ...]) -> str:
 
 def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
     """Walk the Config model along a location to find the model that owns the last key."""
-    current: Any = Config
+    current: Any = config_model()
     for part in loc:
         if isinstance(part, int):
             continue
@@ -314,7 +298,7 @@ def _check_secrets(config: Config, environ: Mapping[str, str]) -> list[str]:
                 )
             else:
                 resolved[secret] = SecretStr(value)
-        platform._secrets = resolved
+        platform.with_secrets(resolved)
     smtp = {}
     for secret in ("username", "password"):
         env_name = getattr(config.smtp, f"{secret}_env")
@@ -332,10 +316,12 @@ def parse_config(
     if not isinstance(data, dict):
         raise ConfigError(f"{where}the config must be a YAML mapping of keys (brands:, platforms:, ...)")
     try:
-        config = Config.model_validate(data)
+        config = config_model().model_validate(data)
     except ValidationError as exc:
         lines = [_explain(e) for e in exc.errors()]
         raise ConfigError(f"{where}invalid config:\n  " + "\n  ".join(lines)) from None
+    if isinstance(data.get("platforms"), dict):
+        config.platforms._order = [str(k) for k in data["platforms"]]
     problems = _check_secrets(config, os.environ if environ is None else environ)
     if problems:
         raise ConfigError(f"{where}invalid config:\n  " + "\n  ".join(problems))

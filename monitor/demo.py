@@ -15,7 +15,7 @@ from typing import Any
 
 from connectors.fake import FakePlatforms, fake_env, start_fake_platforms, write_fake_config
 from monitor.config import Config, load_config
-from monitor.poll import PollReport, poll_once
+from monitor.ingest.poll import PollReport, poll_once
 from monitor.store import Store
 from monitor.timeutil import utcnow
 

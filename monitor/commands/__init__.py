@@ -14,6 +14,7 @@ MODULES = [
     "monitor.commands.classify",
     "monitor.commands.poll",
     "monitor.commands.demo",
+    "monitor.commands.connectors",
 ]
 
 

@@ -112,17 +112,17 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
 
 def _quota_left(app: AppContext, key: str, used: int) -> int | None:
     """Units left today of a platform's daily quota (YouTube), when a config says what the quota is."""
-    from connectors.youtube import pacific_day  # the quota day runs midnight to midnight Pacific
+    from monitor.plugins import quota_of
 
     platform, _, day = key.partition(":")
-    if day != pacific_day(utcnow()):
+    quota = quota_of(platform)
+    if quota is None or day != quota.day(utcnow()):
         return None
     try:
-        settings = getattr(app.config.platforms, platform, None)
+        settings = app.config.platforms.get(platform)
     except ConfigError:
         return None
-    quota = getattr(settings, "daily_quota", None)
-    return max(int(quota) - used, 0) if quota is not None else None
+    return max(quota.limit(settings) - used, 0) if settings is not None else None
 
 
 @click.command("check")

@@ -33,7 +33,8 @@ def poll_cmd(app: AppContext, once: bool, platforms: tuple[str, ...], as_json: b
     Prints new, duplicate and skipped counts and API calls per platform. Without --once the pollers run on
     their schedules (platforms.*.poll_interval) until Ctrl-C. Exit code 6 if a platform failed (--once).
     """
-    from monitor.poll import PlatformReport, build_scheduler, poll_once
+    from monitor.ingest.poll import PlatformReport, poll_once
+    from monitor.ingest.scheduler import build_scheduler
 
     config = app.config
     unknown = sorted(set(platforms) - set(config.platforms.enabled()))
@@ -64,16 +65,7 @@ def poll_cmd(app: AppContext, once: bool, platforms: tuple[str, ...], as_json: b
             click.echo(f"{utcnow():%H:%M:%S} " + _line(name, asdict(report)))
 
     if platforms:
-        config = config.model_copy(
-            update={
-                "platforms": config.platforms.model_copy(
-                    update={
-                        n: getattr(config.platforms, n).model_copy(update={"enabled": n in platforms})
-                        for n in type(config.platforms).model_fields
-                    }
-                )
-            }
-        )
+        config = config.model_copy(update={"platforms": config.platforms.only(set(platforms))})
     app.close()  # each job opens its own connection
     scheduler = build_scheduler(config, app.store_path(), on_poll=show, process=not no_process)
     scheduler.start()

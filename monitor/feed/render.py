@@ -19,6 +19,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from monitor import plugins
 from monitor.feed.safe import one_line, safe_block, safe_text
 from monitor.feed.state import ConnectorView, FairnessView, FeedState, QueueRow, StreamRow
 from monitor.timeutil import format_duration
@@ -29,7 +30,6 @@ KEYS = (("↑↓/jk", "move"), ("Enter", "open"), ("c", "claim"), ("r", "respond
 DETAIL_KEYS = (("Esc", "back"), ("c", "claim"), ("r", "responded"), ("d", "dismiss"), ("e", "escalate"),
                ("o", "url"), ("q", "quit"))  # fmt: skip
 
-_PLATFORM_SHORT = {"twitter": "X", "reddit": "rd", "youtube": "yt"}
 _SEVERITY_STYLE = {4: "bold red", 3: "red", 2: "", 1: "dim"}
 # No yellow: several light themes draw it nearly invisible on white. Magenta reads on dark and light.
 _CONNECTOR_STYLE = {"ok": "green", "idle": "dim", "backoff": "magenta", "quota": "magenta"}
@@ -86,7 +86,7 @@ def clock(dt: datetime | None, zone: str) -> str:
 
 
 def _platform_label(platform: str, wide: bool) -> Text:
-    return safe_text(platform if wide else _PLATFORM_SHORT.get(platform, platform[:2]))
+    return safe_text(platform if wide else plugins.label(platform))
 
 
 # Columns separated by one space drawn as a box border rather than cell padding: rich renders a padded

@@ -1,6 +1,6 @@
 """`monitor run`: the pollers on their schedules, with the live feed or headless with JSON logs.
 
-The pollers run in apscheduler's background threads (monitor.poll.build_scheduler, each job with its own
+The pollers run in apscheduler's background threads (monitor.ingest.scheduler.build_scheduler, each job with its own
 SQLite connection); the feed runs in the main thread on its own connection. Stopping is always the same:
 shut the scheduler down without waiting, give a running poll a short grace period, and leave. A poll that
 is cut off leaves nothing half-written: its mentions, cursor and run record are one transaction.
@@ -80,7 +80,7 @@ def pollers(
 ) -> Iterator[PollerHandle]:
     """Run the scheduler for the block; on exit (also Ctrl-C) stop it, waiting at most STOP_GRACE_SECONDS
     for a poll in flight. `handle.abandoned` then names the poll threads still running."""
-    from monitor.poll import build_scheduler  # apscheduler and the connectors: only when polling
+    from monitor.ingest.scheduler import build_scheduler  # apscheduler and the connectors: only when polling
 
     scheduler = build_scheduler(config, store_path, on_poll=on_poll)
     scheduler.start()

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from connectors.youtube import pacific_day
 from monitor.audit import audit_store
 from monitor.cases import QUEUE_COLUMNS, QUEUE_FROM, queue_case, top
 from monitor.config import Config
@@ -171,10 +170,9 @@ def gather_connectors(store: Store, config: Config, now: datetime) -> tuple[Conn
 
 
 def _quota_left(store: Store, config: Config, platform: str, now: datetime) -> int | None:
-    if platform != "youtube":
-        return None
-    used = store.quota_units(platform, pacific_day(now))
-    return max(config.platforms.youtube.daily_quota - used, 0)
+    from monitor.ingest.poll import quota_left
+
+    return quota_left(store, config, platform, now)
 
 
 def _ranked_rows(store: Store, ranked: list[RankedCase], *, claimed: bool = False) -> list[QueueRow]:

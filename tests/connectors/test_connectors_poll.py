@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import Query, RateLimited, get_connector
 from connectors.fake import fake_env
 from connectors.twitter import TWEPOCH_MS
 from connectors.youtube import next_pacific_midnight
-from monitor.poll import build_scheduler, poll_once
+from monitor.connector import Query, RateLimited
+from monitor.ingest.poll import poll_once
+from monitor.ingest.scheduler import build_scheduler
+from monitor.plugins import make_connector as get_connector
 from monitor.store import Store
 from monitor.timeutil import parse_time, utcnow
 

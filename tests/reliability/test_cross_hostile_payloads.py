@@ -25,11 +25,12 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cross_helpers import FULL, fake_credentials, tally
 
-from connectors.base import Batch, ConnectorError, Query, get_connector
 from connectors.fake import fake_config_data
 from connectors.fake.data import Generator
 from connectors.fake.server import _comment_thread, _reddit_thing, _ts, _tweet, _twitter_user
 from monitor.config import parse_config
+from monitor.connector import Batch, ConnectorError, Query
+from monitor.plugins import make_connector as get_connector
 
 pytestmark = pytest.mark.reliability
 

@@ -21,7 +21,7 @@ from cross_helpers import SEED, fake_credentials, full, integrity, query, tally,
 
 from connectors.fake import start_fake_platforms
 from monitor.config import load_config
-from monitor.poll import poll_once
+from monitor.ingest.poll import poll_once
 from monitor.store import Store
 
 pytestmark = pytest.mark.reliability

@@ -15,11 +15,13 @@ import logging
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 
-from connectors.base import (
+from connectors._common import as_int, query_words, skip, unexpected
+from connectors.youtube.quota import next_pacific_midnight
+from connectors.youtube.settings import YouTubeSettings
+from monitor.connector import (
     AuthError,
     Batch,
     ConnectorError,
@@ -27,20 +29,14 @@ from connectors.base import (
     QuotaExhausted,
     RateLimited,
     TransientError,
-    as_int,
     protect_secrets,
     retry_transient,
-    skip,
-    unexpected,
 )
-from connectors.reddit import query_words
-from monitor.config import PlatformBase, YouTubeConfig
 from monitor.models import Author, Engagement, Mention
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE = "https://www.googleapis.com/youtube/v3"
-PACIFIC = ZoneInfo("America/Los_Angeles")
 INITIAL_LOOKBACK = timedelta(days=7)
 
 
@@ -50,16 +46,6 @@ class _Transient(Exception):
 
 class _Skip(Exception):
     """A per-target error (e.g. commentsDisabled): drop this target, keep the poll."""
-
-
-def next_pacific_midnight(now: datetime) -> datetime:
-    local = now.astimezone(PACIFIC)
-    midnight = datetime(local.year, local.month, local.day, tzinfo=PACIFIC) + timedelta(days=1)
-    return midnight.astimezone(UTC)
-
-
-def pacific_day(now: datetime) -> str:
-    return now.astimezone(PACIFIC).date().isoformat()
 
 
 def _iso(dt: datetime) -> str:
@@ -82,13 +68,13 @@ class _Calls:
         return self.budget is None or self.units + cost <= self.budget
 
 
-class YouTubeConnector:
-    name = "youtube"
+class YouTubeClient:
+    """The walk itself; YouTubeConnector (the plug-in entry point) makes one on first use."""
 
-    def __init__(self, settings: PlatformBase) -> None:
+    def __init__(self, settings: YouTubeSettings) -> None:
         self.settings = settings
         protect_secrets(settings.secret("api_key"))
-        self.cfg = settings if isinstance(settings, YouTubeConfig) else YouTubeConfig()
+        self.cfg = settings
         self.http = httpx.Client(
             base_url=(settings.base_url or DEFAULT_BASE) + "/",
             timeout=settings.timeout.total_seconds(),

@@ -18,20 +18,18 @@ from typing import Any
 import praw
 import prawcore
 
-from connectors.base import (
+from connectors._common import as_int, query_words, skip, unexpected
+from connectors.reddit.settings import RedditSettings
+from monitor.connector import (
     AuthError,
     Batch,
     ConnectorError,
     Query,
     RateLimited,
     TransientError,
-    as_int,
     protect_secrets,
     retry_transient,
-    skip,
-    unexpected,
 )
-from monitor.config import PlatformBase, RedditConfig
 from monitor.models import Author, Engagement, Mention
 
 log = logging.getLogger(__name__)
@@ -74,15 +72,10 @@ def _time_filter(age: timedelta) -> str:
     return "all"
 
 
-def query_words(text: str) -> list[str]:
-    """Plain words of a search query (operators like -foo and field:value dropped), lower-case."""
-    return [w.strip("\"'@#").lower() for w in text.split() if not w.startswith("-") and ":" not in w]
+class RedditClient:
+    """The walk itself; RedditConnector (the plug-in entry point) makes one on first use."""
 
-
-class RedditConnector:
-    name = "reddit"
-
-    def __init__(self, settings: PlatformBase) -> None:
+    def __init__(self, settings: RedditSettings) -> None:
         self.settings = settings
         protect_secrets(settings.secret("client_id"), settings.secret("client_secret"))
         base = settings.base_url or None
@@ -90,7 +83,7 @@ class RedditConnector:
         self.reddit = praw.Reddit(
             client_id=settings.secret("client_id"),
             client_secret=settings.secret("client_secret"),
-            user_agent=getattr(settings, "user_agent", "complaint-monitor/0.1"),
+            user_agent=settings.user_agent,
             check_for_updates=False,
             check_for_async=False,
             timeout=max(1, int(settings.timeout.total_seconds())),
@@ -102,12 +95,12 @@ class RedditConnector:
 
     @property
     def subreddits(self) -> str:
-        subs = self.settings.subreddits if isinstance(self.settings, RedditConfig) else ["all"]
+        subs = self.settings.subreddits
         return "+".join(subs)
 
     @property
     def include_comments(self) -> bool:
-        return isinstance(self.settings, RedditConfig) and self.settings.include_comments
+        return self.settings.include_comments
 
     def fetch(self, query: Query, cursor: dict[str, Any] | None, now: datetime) -> Batch:
         cursor = dict(cursor or {})

@@ -9,39 +9,30 @@ platform; the scheduler skips a platform until its `until` time.
 
 from __future__ import annotations
 
-import importlib
 import logging
-import math
-import random
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from connectors.base import (
+from monitor.config import Config
+from monitor.connector import (
     AuthError,
     Connector,
     ConnectorError,
+    PlatformSettings,
     Query,
     QuotaExhausted,
     RateLimited,
     TransientError,
-    get_connector,
 )
-from connectors.youtube import next_pacific_midnight, pacific_day
-from monitor.config import Config, PlatformBase, YouTubeConfig
+from monitor.plugins import make_connector, quota_of
 from monitor.store import PollRun, Store
-from monitor.timeutil import parse_time, to_iso, utcnow
-
-if TYPE_CHECKING:
-    from apscheduler.schedulers.background import BackgroundScheduler
+from monitor.timeutil import parse_time, to_iso
 
 log = logging.getLogger(__name__)
 
 REACH_TTL = timedelta(days=1)
-QUOTA_PLATFORMS = {"youtube"}
 
 
 @dataclass
@@ -88,17 +79,18 @@ def _waiting_until(store: Store, platform: str, now: datetime) -> datetime | Non
     return until if until > now else None
 
 
-def youtube_budget(settings: YouTubeConfig, used_today: int, now: datetime, queries: int) -> int:
-    """Units one poll of one query may spend so the daily quota lasts until midnight Pacific."""
-    seconds_left = (next_pacific_midnight(now) - now).total_seconds()
-    interval = max(1.0, settings.poll_interval.total_seconds())
-    polls_left = max(1, math.ceil(seconds_left / interval)) * max(1, queries)
-    return max(0, (settings.daily_quota - used_today) // polls_left)
+def quota_left(store: Store, config: Config, platform: str, now: datetime) -> int | None:
+    """Units left today of a platform's daily quota; None when its connector meters none."""
+    quota = quota_of(platform)
+    settings = config.platforms.get(platform)
+    if quota is None or settings is None:
+        return None
+    return max(quota.limit(settings) - store.quota_units(platform, quota.day(now)), 0)
 
 
 def poll_platform(
     name: str,
-    settings: PlatformBase,
+    settings: PlatformSettings,
     config: Config,
     store: Store,
     *,
@@ -112,19 +104,20 @@ def poll_platform(
         report.status, report.until = "backoff", to_iso(until)
         return report
     try:
-        connector = connector or get_connector(name, settings)
+        connector = connector or make_connector(name, settings)
     except Exception as exc:  # bad settings or missing secret: report it, other platforms go on
         report.status = "error"
         report.errors.append(f"{name}: cannot start connector: {type(exc).__name__}")
         return report
+    quota = getattr(connector, "quota", None)  # the connector's DailyQuota, if its platform meters one
     jobs = [(b, q) for b in config.brands for q in b.queries_for(name)]
     had_error = False
     for brand, text in jobs:
         started = now
         t0 = time.monotonic()
         budget = None
-        if name in QUOTA_PLATFORMS and isinstance(settings, YouTubeConfig):
-            budget = youtube_budget(settings, store.quota_units(name, pacific_day(now)), now, len(jobs))
+        if quota is not None:
+            budget = quota.budget(settings, store.quota_units(name, quota.day(now)), now, len(jobs))
         query = Query(
             brand=brand.name,
             text=text,
@@ -140,7 +133,7 @@ def poll_platform(
         except Exception as exc:
             err = exc if isinstance(exc, ConnectorError) else _bug(name, exc)
             finished = started + timedelta(seconds=time.monotonic() - t0)
-            if _record_failure(store, report, err, PollRun(name, brand.name, text, started, finished), now):
+            if _record_failure(store, report, err, PollRun(name, brand.name, text, started, finished), now, quota):
                 return report  # this platform stops; the others go on
             had_error = True
             continue
@@ -161,8 +154,8 @@ def poll_platform(
         result = store.record_poll(run, batch.mentions, batch.new_cursor)
         if batch.reach:
             store.save_reach(name, batch.reach, now=now)
-        if batch.units_used:
-            store.add_quota_units(name, pacific_day(now), batch.units_used)
+        if batch.units_used and quota is not None:
+            store.add_quota_units(name, quota.day(now), batch.units_used)
         report.polls += 1
         report.new += result.new
         report.duplicates += result.duplicates
@@ -192,13 +185,15 @@ def _bug(name: str, exc: Exception) -> ConnectorError:
     return TransientError(f"{name}: internal error ({type(exc).__name__})")
 
 
-def _record_failure(store: Store, report: PlatformReport, exc: ConnectorError, run: PollRun, now: datetime) -> bool:
+def _record_failure(
+    store: Store, report: PlatformReport, exc: ConnectorError, run: PollRun, now: datetime, quota: Any
+) -> bool:
     """Write the failed run (and spent quota); True when the platform must stop (backoff, quota, auth)."""
     status, state, until = _classify_error(exc)
     store.record_failed_poll(replace(run, status=status, calls=exc.calls_used, errors=1, detail={"error": str(exc)}))
     units = exc.units_used if exc.units_used is not None else exc.calls_used
-    if run.platform in QUOTA_PLATFORMS and units:
-        store.add_quota_units(run.platform, pacific_day(now), units)
+    if quota is not None and units:
+        store.add_quota_units(run.platform, quota.day(now), units)
     report.calls += exc.calls_used
     report.errors.append(str(exc))
     report.status = status
@@ -251,82 +246,7 @@ def poll_once(
 
 
 def after_poll(store: Store, config: Config, now: datetime) -> None:
-    """Hand new mentions to the processing pipeline (classify, open cases) when it is installed."""
-    try:
-        pipeline = importlib.import_module("monitor.pipeline")
-    except ModuleNotFoundError:
-        return  # TODO(pipeline): monitor.pipeline.process_pending is written by the pipeline issue
-    process = getattr(pipeline, "process_pending", None)
-    if process is not None:
-        process(store, config, now=now)
+    """Classify the new mentions and open cases for the complaints (the pipeline's one entry point)."""
+    from monitor.pipeline import process_pending  # loads the classifier: only when a poll stored something
 
-
-# --- scheduling ---------------------------------------------------------------------------------
-
-
-def build_scheduler(
-    config: Config,
-    store_path: str | Path,
-    on_poll: Callable[[str, PlatformReport], None] | None = None,
-    *,
-    first_run: datetime | None = None,
-    process: bool = True,
-) -> BackgroundScheduler:
-    """An apscheduler 3 BackgroundScheduler with one interval job per enabled connector.
-
-    Each job opens its own Store (one SQLite connection per thread), skips while the connector is backing
-    off, and pauses itself after an auth error (fix the credentials and restart).
-    """
-    from apscheduler.schedulers.background import BackgroundScheduler
-
-    scheduler = BackgroundScheduler(timezone="UTC")
-    for name, settings in config.platforms.enabled().items():
-        job = _PollJob(name, settings, config, Path(store_path), on_poll, scheduler, process)
-        interval = settings.poll_interval.total_seconds()
-        scheduler.add_job(
-            job,
-            "interval",
-            seconds=interval,
-            id=f"poll:{name}",
-            name=f"poll {name}",
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=max(1, int(interval)),  # a late run is still worth doing (coalesced into one)
-            jitter=min(30, max(1, int(interval * 0.1))),
-            next_run_time=first_run or utcnow() + timedelta(seconds=random.uniform(0, 2)),
-        )
-    return scheduler
-
-
-class _PollJob:
-    def __init__(
-        self,
-        name: str,
-        settings: PlatformBase,
-        config: Config,
-        store_path: Path,
-        on_poll: Callable[[str, PlatformReport], None] | None,
-        scheduler: BackgroundScheduler,
-        process: bool,
-    ) -> None:
-        self.name, self.settings, self.config, self.store_path = name, settings, config, store_path
-        self.on_poll, self.scheduler, self.process = on_poll, scheduler, process
-        self.connector: Connector | None = None
-
-    def __call__(self) -> None:
-        now = utcnow()
-        with Store(self.store_path) as store:
-            if self.connector is None:
-                try:
-                    self.connector = get_connector(self.name, self.settings)
-                except Exception:
-                    log.exception("%s: cannot start connector", self.name)
-                    return
-            report = poll_platform(self.name, self.settings, self.config, store, now=now, connector=self.connector)
-            if report.polls and self.process:
-                after_poll(store, self.config, now)
-        if report.status == "auth_error":
-            log.error("%s: polling paused after an auth error; fix the credentials and restart", self.name)
-            self.scheduler.pause_job(f"poll:{self.name}")
-        if self.on_poll is not None:
-            self.on_poll(self.name, report)
+    process_pending(store, config, now=now)

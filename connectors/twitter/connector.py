@@ -18,27 +18,24 @@ from typing import Any
 import requests
 import tweepy
 
-from connectors.base import (
+from connectors._common import as_int, as_opt_int, skip, unexpected
+from connectors.twitter.ids import snowflake_time
+from connectors.twitter.settings import TwitterSettings
+from monitor.connector import (
     AuthError,
     Batch,
     ConnectorError,
     Query,
     RateLimited,
     TransientError,
-    as_int,
-    as_opt_int,
     protect_secrets,
     retry_transient,
-    skip,
-    unexpected,
 )
-from monitor.config import PlatformBase
 from monitor.models import Author, Engagement, Mention
 
 log = logging.getLogger(__name__)
 
 TWITTER_HOST = "https://api.twitter.com"
-TWEPOCH_MS = 1288834974657
 WINDOW = timedelta(days=7)
 WINDOW_MARGIN = timedelta(minutes=5)  # stay clear of the window's edge (clock skew, request latency)
 TWEET_FIELDS = ["created_at", "lang", "public_metrics", "conversation_id", "referenced_tweets", "author_id"]
@@ -77,18 +74,14 @@ class _RebasedSession(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
-def snowflake_time(tweet_id: str | int) -> datetime:
-    return datetime.fromtimestamp(((int(tweet_id) >> 22) + TWEPOCH_MS) / 1000, UTC)
-
-
 def _since_id_too_old(exc: tweepy.BadRequest) -> bool:
     return any("since_id" in str(m) for m in exc.api_messages) or "since_id" in str(exc)
 
 
-class TwitterConnector:
-    name = "twitter"
+class TwitterClient:
+    """The walk itself; TwitterConnector (the plug-in entry point) makes one on first use."""
 
-    def __init__(self, settings: PlatformBase) -> None:
+    def __init__(self, settings: TwitterSettings) -> None:
         self.settings = settings
         protect_secrets(settings.secret("bearer_token"))
         self.client = tweepy.Client(
