@@ -32,8 +32,9 @@ from connectors.base import (
 )
 from connectors.youtube import next_pacific_midnight, pacific_day
 from monitor.config import Config, PlatformBase, YouTubeConfig
-from monitor.store import PollRun, Store
-from monitor.timeutil import parse_time, to_iso, utcnow
+from monitor.store import PollRun, open_store
+from monitor.store.protocol import Store
+from monitor.timeutil import to_iso, utcnow
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -82,10 +83,9 @@ class PollReport:
 
 def _waiting_until(store: Store, platform: str, now: datetime) -> datetime | None:
     state = store.connector_states().get(platform)
-    if not state or state["state"] not in ("backoff", "quota") or not state["until"]:
+    if not state or state.state not in ("backoff", "quota") or state.until is None:
         return None
-    until = parse_time(state["until"])
-    return until if until > now else None
+    return state.until if state.until > now else None
 
 
 def youtube_budget(settings: YouTubeConfig, used_today: int, now: datetime, queries: int) -> int:
@@ -181,7 +181,7 @@ def poll_platform(
                 return report
     if not had_error:
         current = store.connector_states().get(name)
-        if current and current["state"] != "ok":
+        if current and current.state != "ok":
             store.set_connector_state(name, "ok", now=now)
     return report
 
@@ -315,7 +315,7 @@ class _PollJob:
 
     def __call__(self) -> None:
         now = utcnow()
-        with Store(self.store_path) as store:
+        with open_store(self.store_path) as store:
             if self.connector is None:
                 try:
                     self.connector = get_connector(self.name, self.settings)
