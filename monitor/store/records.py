@@ -1,4 +1,4 @@
-"""Plain records that cross the Store boundary (in and out). No backend types: importable without sqlite3."""
+"""Plain records that cross the Store boundary (in and out): no backend types, so every backend produces the same."""
 
 from __future__ import annotations
 
