@@ -98,6 +98,10 @@ def test_stream_filter_words_go_through_the_index(tmp_path: Path, monkeypatch: p
         assert ids(recent(10, MentionFilter(brand="Acme"))) == ["6", "5", "4"]  # no words: the window
         monkeypatch.setattr(feed, "STREAM_WINDOW", 20_000)
         assert ids(recent(10, MentionFilter(words=("最悪",)))) == ["3"]
+        assert ids(recent(1, MentionFilter(words=("refund",)))) == ["2"]  # newest first, LIMIT ends the walk
+        monkeypatch.setattr(feed, "FTS_WINDOW", 4)  # the index's walk is bounded too: rows 3..6 only
+        assert ids(recent(10, MentionFilter(words=("refund",)))) == []
+        assert ids(recent(10, MentionFilter(words=("support",)))) == ["5"]
 
 
 def test_search_command_on_a_real_file(run_monitor: RunMonitor, tmp_path: Path) -> None:

@@ -26,8 +26,10 @@ from monitor.timeutil import parse_time
 # A filter without index-served words looks through at most this many of the newest mentions, so a filter
 # that matches nothing cannot turn one refresh into a scan of the whole table.
 STREAM_WINDOW = 20_000
-# A filter with index-served words looks through at most this many of the newest index matches (all history).
-FTS_CANDIDATES = 20_000
+# A filter with index-served words walks the index's matches newest first within this many of the newest
+# mentions: ten times the reach of the substring window for about the same worst case, since only matches
+# are visited (and the walk stops at the stream's LIMIT).
+FTS_WINDOW = 200_000
 
 _NO_SPACE_SCRIPTS = (
     (0x0E00, 0x0EFF),  # Thai, Lao
@@ -122,15 +124,17 @@ class FeedSql(SqliteConnection):
         indexed, substring = split_words(flt.words)
         where, params = _terms_sql(flt, substring)
         with self.errors():
-            if indexed:
-                sql = (
-                    f"SELECT {_COLUMNS} FROM (SELECT rowid AS r FROM mentions_fts WHERE mentions_fts MATCH ? "
-                    f"ORDER BY rowid DESC LIMIT ?) f JOIN mentions m ON m.rowid = f.r "
-                    f"WHERE 1{where} ORDER BY m.rowid DESC LIMIT ?"
-                )
-                args: list[Any] = [" AND ".join(map(fts_phrase, indexed)), FTS_CANDIDATES, *params, limit]
-            elif flt.active:
+            top = 0
+            if flt.active:
                 top = self.conn.execute("SELECT max(rowid) FROM mentions").fetchone()[0] or 0
+            if indexed:
+                # FTS5 hands out its matches in rowid order itself: no sort, the LIMIT ends the walk
+                sql = (
+                    f"SELECT {_COLUMNS} FROM mentions_fts f JOIN mentions m ON m.rowid = f.rowid "
+                    f"WHERE mentions_fts MATCH ? AND f.rowid > ?{where} ORDER BY f.rowid DESC LIMIT ?"
+                )
+                args: list[Any] = [" AND ".join(map(fts_phrase, indexed)), top - FTS_WINDOW, *params, limit]
+            elif flt.active:
                 sql = f"SELECT {_COLUMNS} FROM mentions m WHERE m.rowid > ?{where} ORDER BY m.rowid DESC LIMIT ?"
                 args = [top - STREAM_WINDOW, *params, limit]
             else:
