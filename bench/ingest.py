@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from monitor.importer import BATCH_SIZE, _decode, import_file
-from monitor.store import Store
-from monitor.store.sqlite import _INSERT_MENTION, _MENTION_COLUMNS, _mention_row
+from monitor.store import open_store
+from monitor.store.sqlite.mentions import _INSERT_MENTION, _MENTION_COLUMNS, _mention_row
 from monitor.timeutil import parse_time, to_iso
 
 NOW = parse_time("2026-11-29T12:00:00Z")
@@ -84,7 +84,7 @@ def _row_chunks(path: Path, chunk: int) -> Iterator[list[tuple[Any, ...]]]:
 def _baseline(path: Path, db: Path, *, same_schema: bool) -> float:
     """Seconds spent in executemany + commit only; building the rows is not timed."""
     if same_schema:
-        Store(db).close()  # the real schema: migrations, indexes, FTS triggers
+        open_store(db).close()  # the real schema: migrations, indexes, FTS triggers
         sql = _INSERT_MENTION
     else:
         sql = f"INSERT INTO bare ({', '.join(_MENTION_COLUMNS)}) VALUES ({', '.join('?' for _ in _MENTION_COLUMNS)})"
@@ -107,7 +107,7 @@ def _baseline(path: Path, db: Path, *, same_schema: bool) -> float:
 
 def _library(path: Path, db: Path) -> tuple[float, dict[str, Any]]:
     start = time.perf_counter()
-    with Store(db) as store, path.open("rb") as fh:
+    with open_store(db) as store, path.open("rb") as fh:
         result = import_file(store, fh, now=NOW)
     return time.perf_counter() - start, result.as_dict()
 

@@ -32,8 +32,8 @@ from connectors.fake import fake_config_data, fake_env, start_fake_platforms
 from connectors.youtube import next_pacific_midnight, pacific_day
 from monitor.config import Config, parse_config
 from monitor.ingest.poll import poll_once
-from monitor.store import PollRun, Store
-from monitor.store.sqlite import _INSERT_MENTION, _MENTION_COLUMNS, _mention_row
+from monitor.store import PollRun, SqliteStore, open_store
+from monitor.store.sqlite.mentions import _INSERT_MENTION, _MENTION_COLUMNS, _mention_row
 from monitor.timeutil import to_iso
 
 
@@ -62,7 +62,7 @@ def steady_state(per_poll: float, polls: int) -> dict[str, Any]:
     ):
         db = Path(tmp) / "s.db"
         config = _config(fake.base_url, db)
-        with Store(db) as store:
+        with open_store(db) as store:
             poll_once(config, store, now=clock(), process=False)  # catch up on the backlog first
             totals: dict[str, dict[str, int]] = {p: {"calls": 0, "new": 0, "needed": 0} for p in ("twitter",)}
             other: dict[str, dict[str, int]] = {p: {"calls": 0, "new": 0} for p in ("reddit",)}
@@ -85,7 +85,7 @@ def steady_state(per_poll: float, polls: int) -> dict[str, Any]:
     }
 
 
-class _TimedStore(Store):
+class _TimedStore(SqliteStore):
     """The real Store, with the time spent in record_poll added up (the single write transaction of a poll)."""
 
     write_seconds = 0.0
@@ -98,6 +98,19 @@ class _TimedStore(Store):
         finally:
             self.write_seconds += time.perf_counter() - t0
             self.rows.extend(_mention_row(m, to_iso(run.finished_at), "poll") for m in mentions)
+
+
+def _rows(db: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Read the result rows straight from the file (what was written is checked outside the store)."""
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def _stored_ids(db: Path) -> set[tuple[str, str]]:
+    return {(p, i) for p, i in _rows(db, "SELECT platform, id FROM mentions")}
 
 
 def _bare_insert(path: Path, rows: list[tuple[Any, ...]]) -> float:
@@ -124,8 +137,8 @@ def end_to_end(mentions: int) -> dict[str, Any]:
             t0 = time.perf_counter()
             report = poll_once(config, store, now=datetime.now(UTC).replace(microsecond=0), process=False)
             wall = time.perf_counter() - t0
-            stored = store.count("SELECT count(*) FROM mentions")
-            assert {(p, i) for p, i in store.conn.execute("SELECT platform, id FROM mentions")} == fake.truth()
+            stored = store.status().mentions
+            assert _stored_ids(db) == fake.truth()
             write = store.write_seconds
             rows = store.rows
         bare = min(_bare_insert(Path(tmp) / f"bare{i}.db", rows) for i in range(3))
@@ -151,19 +164,19 @@ def youtube_day() -> dict[str, Any]:
                                                      "rate_limit_backoff": "60s"})  # fmt: skip
         interval = config.platforms.youtube.poll_interval
         polls = searches = new = 0
-        with Store(db) as store:
+        with open_store(db) as store:
             day = pacific_day(clock())
             while pacific_day(clock()) == day:
                 report = poll_once(config, store, now=clock(), platforms=["youtube"], process=False)
                 yt = report.platforms["youtube"]
                 polls += 1
                 new += yt.new
-                searches += store.count(
-                    "SELECT count(*) FROM poll_runs WHERE platform = 'youtube' AND started_at = ? "
-                    "AND json_extract(detail, '$.units') >= 100", (to_iso(clock()),))  # fmt: skip
+                searches += _rows(
+                    db, "SELECT count(*) FROM poll_runs WHERE platform = 'youtube' AND started_at = ? "
+                    "AND json_extract(detail, '$.units') >= 100", to_iso(clock()))[0][0]  # fmt: skip
                 clock.now += interval
             units = store.quota_units("youtube", day)
-            stored = {(p, i) for p, i in store.conn.execute("SELECT platform, id FROM mentions")}
+            stored = _stored_ids(db)
             missing = len(fake.truth(("youtube",)) - stored)
     return {"polls": polls, "searches": searches, "units": units, "daily_quota": 10_000,
             "within_quota": units <= 10_000, "new_mentions": new,

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ from typing import Any
 from bench._growth import verdicts
 from monitor.cases import next_case, top
 from monitor.config import BrandConfig, Config
-from monitor.store import Store
+from monitor.store import open_store
 from monitor.timeutil import to_iso
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -47,7 +49,8 @@ def _mention_rows(n: int, rng: random.Random) -> Iterator[tuple[Any, ...]]:
 def build(path: Path, *, mentions: int, open_cases: int, seed: int = 1) -> Config:
     config = Config(brands=[BrandConfig(name="Acme")], store=path)
     rng = random.Random(seed)
-    with Store(path) as store, store.transaction() as conn:
+    open_store(path).close()  # the real schema: migrations, indexes, FTS triggers
+    with closing(sqlite3.connect(path)) as conn, conn:  # the fixture rows straight into the file, one transaction
         conn.executemany(
             "INSERT INTO mentions (platform, id, brand, url, text, created_at, fetched_at, author_id, author_handle, "
             "author_followers, likes, reposts, replies, complaint, severity, model_version, classified_at) "
@@ -76,8 +79,8 @@ def build(path: Path, *, mentions: int, open_cases: int, seed: int = 1) -> Confi
         conn.execute("UPDATE cases SET escalated = 1, escalated_at = ?, escalation_reason = 'bench' "
                       "WHERE id IN (SELECT id FROM cases WHERE state = 'new' ORDER BY id DESC LIMIT 5)",
                       (to_iso(NOW),))  # fmt: skip
-    with Store(path) as store:
-        store.conn.execute("ANALYZE")
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("ANALYZE")
     return config
 
 
@@ -97,20 +100,20 @@ def measure(path: Path, *, mentions: int, open_cases: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     config = build(path, mentions=mentions, open_cases=open_cases)
     build_s = time.perf_counter() - t0
-    with Store(path) as store:
+    with open_store(path) as store, closing(sqlite3.connect(path)) as raw:  # raw: the bare sqlite3 baseline
         bare_sql = "SELECT id, due_at FROM cases WHERE state IN ('new', 'claimed') ORDER BY due_at LIMIT 50"
-        bare = _time(lambda: store.conn.execute(bare_sql).fetchall())
+        bare = _time(lambda: raw.execute(bare_sql).fetchall())
         top50 = _time(lambda: top(store, config, now=NOW, limit=50))
-        nth = store.conn.execute(
+        nth = raw.execute(
             "SELECT due_at FROM cases WHERE state IN ('new', 'claimed') ORDER BY due_at LIMIT 1 OFFSET 49"
         ).fetchone()[0]
         horizon = to_iso(datetime.fromisoformat(nth) + config.fairness.max_reach_boost)
-        candidates = store.count(
+        candidates = raw.execute(
             "SELECT count(*) FROM cases WHERE state IN ('new', 'claimed') AND due_at <= ?", (horizon,)
-        )
+        ).fetchone()[0]
         counter = iter(range(10**9))
         claim = _time(lambda: next_case(store, config, agent=f"bench{next(counter) % 8}", now=NOW))
-        plan = [r[3] for r in store.conn.execute("EXPLAIN QUERY PLAN " + bare_sql)]
+        plan = [r[3] for r in raw.execute("EXPLAIN QUERY PLAN " + bare_sql)]
     return {
         "mentions": mentions,
         "open_cases": open_cases,

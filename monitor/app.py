@@ -17,7 +17,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import click
 
 from monitor.config import Config, load_config
-from monitor.store import Store
+from monitor.store import SqliteStore, open_store
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -28,7 +28,7 @@ class AppContext:
         self.config_path = config_path
         self.db_path = db_path
         self._config: Config | None = None
-        self._store: Store | None = None
+        self._store: SqliteStore | None = None
 
     @property
     def config(self) -> Config:
@@ -44,9 +44,11 @@ class AppContext:
         return Path(self.db_path) if self.db_path else self.config.store
 
     @property
-    def store(self) -> Store:
+    def store(self) -> SqliteStore:
+        # typed as the SQLite backend until the case commands take the Store protocol (monitor.store.protocol)
         if self._store is None:
-            self._store = Store(self.store_path())
+            # --db as typed: a URL must not go through Path, which folds its "//"
+            self._store = open_store(self.db_path or self.config.store)
         return self._store
 
     def close(self) -> None:

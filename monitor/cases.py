@@ -76,29 +76,6 @@ def _event(
     )  # fmt: skip
 
 
-# --- opening -----------------------------------------------------------------------------------
-
-
-def open_case(
-    conn: sqlite3.Connection, config: Config, *, platform: str, mention_id: str, brand: str | None,
-    severity: int | None, first_seen: datetime, followers: int | None, now: datetime,
-) -> int | None:  # fmt: skip
-    """Open a case inside the caller's transaction; None if the mention already has one (idempotent)."""
-    sev = severity if severity in config.sla else 1
-    due = first_seen + config.sla_for(sev)
-    cur = conn.execute(
-        "INSERT OR IGNORE INTO cases (platform, mention_id, brand, severity, state, first_seen, due_at, "
-        "author_followers, updated_at) VALUES (?, ?, ?, ?, 'new', ?, ?, ?, ?)",
-        (platform, mention_id, brand, sev, to_iso(first_seen), to_iso(due), followers, to_iso(now)),
-    )
-    if cur.rowcount == 0:
-        return None
-    case_id = int(cur.lastrowid or 0)
-    _event(conn, case_id, now=now, actor=SYSTEM_ACTOR, action="open", from_state=None, to_state="new",
-           detail={"severity": sev, "due_at": to_iso(due)})  # fmt: skip
-    return case_id
-
-
 # --- reading the queue -------------------------------------------------------------------------
 
 

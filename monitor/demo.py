@@ -16,7 +16,7 @@ from typing import Any
 from connectors.fake import FakePlatforms, fake_env, start_fake_platforms, write_fake_config
 from monitor.config import Config, load_config
 from monitor.ingest.poll import PollReport, poll_once
-from monitor.store import Store
+from monitor.store import open_store
 from monitor.timeutil import utcnow
 
 DEMO_POLL_INTERVAL = "15s"  # fast enough to watch new mentions arrive
@@ -61,18 +61,18 @@ def start_demo(
 
 def first_poll(demo: Demo) -> PollReport:
     """One poll of every platform; new mentions are classified and complaints open cases."""
-    with Store(demo.config.store) as store:
+    with open_store(demo.config.store) as store:
         return poll_once(demo.config, store, now=utcnow())
 
 
 def summary(demo: Demo, report: PollReport) -> dict[str, Any]:
-    with Store(demo.config.store) as store:
+    with open_store(demo.config.store) as store:
         status = store.status()
     return {
         "directory": str(demo.directory),
         "config": str(demo.config_path),
         "poll": report.as_dict(),
-        "mentions": status["mentions"],
-        "mentions_by_platform": status["mentions_by_platform"],
-        "cases_by_state": status["cases_by_state"],
+        "mentions": status.mentions,
+        "mentions_by_platform": status.mentions_by_platform,
+        "cases_by_state": status.cases_by_state,
     }

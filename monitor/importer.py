@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import IO, Any
 
 from monitor.models import Author, Engagement, Mention
-from monitor.store import Store
+from monitor.store.protocol import Store
 from monitor.text import clean_text
 from monitor.timeutil import parse_time
 

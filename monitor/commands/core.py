@@ -1,4 +1,4 @@
-"""Store-level commands: import, status."""
+"""Store-level commands: import, process, status, search, check, recover."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from monitor.errors import ConfigError, InputError, PartialInputError, StoreErro
 from monitor.importer import BATCH_SIZE, Rejected, import_file
 from monitor.store import salvage
 from monitor.text import printable
-from monitor.timeutil import utcnow
+from monitor.timeutil import to_iso, utcnow
 
 MAX_REJECT_LINES = 50  # shown on stderr; the total is always reported
 
@@ -87,7 +87,7 @@ def _process_new(app: AppContext) -> dict[str, int | str] | None:
 @pass_app
 def status_cmd(app: AppContext, as_json: bool) -> None:
     """Store path, mentions by platform and brand, last polls, open cases by state."""
-    data: dict[str, Any] = app.store.status()
+    data: dict[str, Any] = app.store.status().as_dict()
     if as_json:
         echo_json(data)
         return
@@ -125,6 +125,30 @@ def _quota_left(app: AppContext, key: str, used: int) -> int | None:
     return max(quota.limit(settings) - used, 0) if settings is not None else None
 
 
+@click.command("search")
+@click.argument("text", nargs=-1, required=True)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="At most this many.")
+@click.option("--json", "as_json", is_flag=True, help="Print the mentions as JSON (one array).")
+@pass_app
+def search_cmd(app: AppContext, text: tuple[str, ...], limit: int, as_json: bool) -> None:
+    """Stored mentions containing every word of TEXT (a word matches the start of a word), newest first."""
+    found = app.store.search(" ".join(text), limit)
+    if as_json:
+        echo_json([m.as_dict() for m in found])
+        return
+    if not found:
+        click.echo("no mention matches")
+        return
+    for m in found:  # everything but our own labels comes from the platforms: escape it
+        verdict = {None: "unclassified", True: f"complaint sev {m.severity}", False: "not a complaint"}[m.complaint]
+        case = f", case #{m.case_id}" if m.case_id is not None else ""
+        head = f"{to_iso(m.created_at)} {m.platform} @{m.author_handle} ({verdict}{case})"
+        click.echo(printable(head, oneline=True))
+        click.echo("  " + printable(m.text, oneline=True))
+        if m.url:
+            click.echo("  " + printable(m.url, oneline=True))
+
+
 @click.command("check")
 @click.option("--quick", is_flag=True, help="Faster check that skips index contents.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -132,17 +156,18 @@ def _quota_left(app: AppContext, key: str, used: int) -> int | None:
 def check_cmd(app: AppContext, quick: bool, as_json: bool) -> None:
     """Check the store for corruption (SQLite integrity check). Exit code 5 when damaged."""
     store = app.store
+    where = store.location
     problems = store.check(quick=quick)
     if as_json:
-        echo_json({"store": str(store.path), "ok": not problems, "problems": problems})
+        echo_json({"store": where, "ok": not problems, "problems": problems})
     elif not problems:
-        click.echo(f"{store.path}: ok")
+        click.echo(f"{where}: ok")
     if problems:
         for problem in problems[:20] if not as_json else []:
             warn(f"  {printable(problem, oneline=True)}")
         raise StoreError(
-            f"{store.path} is damaged ({len(problems)} problems). Recover with "
-            f"`monitor recover {store.path} recovered.db` and use recovered.db, or restore a backup"
+            f"{where} is damaged ({len(problems)} problems). Recover with "
+            f"`monitor recover {where} recovered.db` and use recovered.db, or restore a backup"
         )
 
 
@@ -162,4 +187,4 @@ def recover_cmd(damaged: str, new: str, as_json: bool) -> None:
     click.echo(f"recovered store: {new} (check it with `monitor --db {new} check`)")
 
 
-COMMANDS = [import_cmd, status_cmd, check_cmd, recover_cmd]
+COMMANDS = [import_cmd, status_cmd, search_cmd, check_cmd, recover_cmd]

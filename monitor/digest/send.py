@@ -18,8 +18,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 
 from monitor.config import Config, SmtpConfig
 from monitor.errors import ConfigError, DeliveryError
-from monitor.store import Store
-from monitor.timeutil import to_iso
+from monitor.store.protocol import Store
 
 
 def address_key(recipient: str) -> str:
@@ -47,20 +46,12 @@ def compose(
 
 def sent_record(store: Store, day: date, recipient: str) -> tuple[str, str] | None:
     """(sent_at, message_id) if this recipient already has this day's digest."""
-    with store.errors():
-        row = store.conn.execute(
-            "SELECT sent_at, message_id FROM digests_sent WHERE date = ? AND recipient = ?",
-            (day.isoformat(), address_key(recipient)),
-        ).fetchone()
-    return (str(row[0]), str(row[1])) if row else None
+    record = store.digest_sent(day, address_key(recipient))
+    return (record.sent_at, record.message_id) if record else None
 
 
 def record_sent(store: Store, day: date, recipient: str, *, sent_at: datetime, message_id: str) -> None:
-    with store.errors(), store.transaction() as conn:
-        conn.execute(
-            "INSERT OR IGNORE INTO digests_sent (date, recipient, sent_at, message_id) VALUES (?, ?, ?, ?)",
-            (day.isoformat(), address_key(recipient), to_iso(sent_at), message_id),
-        )
+    store.mark_digest_sent(day, address_key(recipient), sent_at=sent_at, message_id=message_id)
 
 
 def _reason(exc: BaseException) -> str:

@@ -21,10 +21,8 @@ from monitor.store import Store
 from monitor.timeutil import parse_time, to_iso
 
 QUEUE_LIMIT = 30
+# a filtered stream looks through a bounded set of the newest matches (monitor.store.sqlite.feed)
 STREAM_LIMIT = 30
-# A filtered stream looks through at most this many of the newest mentions, so a filter that matches
-# nothing cannot turn one refresh into a scan of the whole table.
-FILTER_WINDOW = 20_000
 
 
 # the feed's `/` filter is the store's mention filter
@@ -120,10 +118,6 @@ class FeedState:
 # --- gathering ---------------------------------------------------------------------------------
 
 
-def _time(value: str | None) -> datetime | None:
-    return parse_time(value) if value else None
-
-
 def _json_list(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
@@ -140,30 +134,22 @@ def _json_list(value: str | None) -> tuple[str, ...]:
 
 def gather_connectors(store: Store, config: Config, now: datetime) -> tuple[ConnectorView, ...]:
     """Per enabled (or ever polled) platform: scheduler state, last poll, new mentions in the last hour."""
-    q = store.conn.execute
     states = store.connector_states()
-    polled = [r[0] for r in q("SELECT DISTINCT platform FROM connector_state")]
-    names = list(dict.fromkeys([*config.platforms.enabled(), *polled]))
-    hour_ago = to_iso(now - timedelta(hours=1))
+    names = list(dict.fromkeys([*config.platforms.enabled(), *sorted(states)]))
+    activity = store.poll_activity(names, since=now - timedelta(hours=1))
     out = []
     for name in names:
-        last = q(
-            "SELECT finished_at, status FROM poll_runs WHERE platform = ? ORDER BY finished_at DESC LIMIT 1",
-            (name,),
-        ).fetchone()
-        new = q(
-            "SELECT coalesce(sum(new), 0) FROM poll_runs WHERE platform = ? AND finished_at >= ?", (name, hour_ago)
-        ).fetchone()[0]
-        st = states.get(name, {})
-        state = st.get("state") or ("ok" if last else "idle")
-        until = _time(st.get("until"))
+        st = states.get(name)
+        act = activity[name]
+        state = (st.state if st else "") or ("ok" if act.last_poll else "idle")
+        until = st.until if st else None
         if state in ("backoff", "quota") and until is not None and until <= now:
             state = "ok"  # the pause is over; the scheduler just has not written since
         out.append(
             ConnectorView(
-                platform=name, state=state, until=until, detail=st.get("detail") or "",
-                last_poll=_time(last[0]) if last else None, last_status=last[1] if last else None,
-                new_last_hour=int(new), quota_left=_quota_left(store, config, name, now),
+                platform=name, state=state, until=until, detail=st.detail if st else "",
+                last_poll=act.last_poll, last_status=act.last_status,
+                new_last_hour=act.new_since, quota_left=_quota_left(store, config, name, now),
             )
         )  # fmt: skip
     return tuple(out)
@@ -283,35 +269,22 @@ def gather_case(store: Store, config: Config, case_id: int, now: datetime) -> Qu
 
 
 def gather_stream(store: Store, flt: FeedFilter, limit: int = STREAM_LIMIT) -> tuple[StreamRow, ...]:
-    """The newest mentions in arrival order (rowid), optionally filtered within the newest FILTER_WINDOW."""
-    where, params = _filter_sql(flt, "m")
-    window = ""
-    if flt.active:
-        top = store.conn.execute("SELECT max(rowid) FROM mentions").fetchone()[0] or 0
-        window = " AND m.rowid > ?"
-        params = [top - FILTER_WINDOW, *params]
-    rows = store.conn.execute(
-        "SELECT m.platform, m.id, m.brand, m.created_at, m.fetched_at, coalesce(m.language, m.lang), "
-        "m.complaint, m.severity, m.text, m.author_handle, "
-        "(SELECT c.id FROM cases c WHERE c.platform = m.platform AND c.mention_id = m.id) "
-        f"FROM mentions m WHERE 1{window}{where} ORDER BY m.rowid DESC LIMIT ?",
-        (*params, limit),
-    ).fetchall()
+    """The newest mentions in arrival order, optionally filtered (Store.recent_mentions bounds the search)."""
     return tuple(
         StreamRow(
-            platform=r[0],
-            mention_id=r[1],
-            brand=r[2],
-            created_at=parse_time(r[3]),
-            fetched_at=parse_time(r[4]),
-            language=r[5],
-            complaint=None if r[6] is None else bool(r[6]),
-            severity=r[7],
-            text=r[8],
-            author_handle=r[9],
-            case_id=r[10],
+            platform=m.platform,
+            mention_id=m.id,
+            brand=m.brand,
+            created_at=m.created_at,
+            fetched_at=m.fetched_at,
+            language=m.language,
+            complaint=m.complaint,
+            severity=m.severity,
+            text=m.text,
+            author_handle=m.author_handle,
+            case_id=m.case_id,
         )
-        for r in rows
+        for m in store.recent_mentions(limit, flt)
     )
 
 

@@ -27,8 +27,9 @@ from monitor.connector import (
     TransientError,
 )
 from monitor.plugins import make_connector, quota_of
-from monitor.store import PollRun, Store
-from monitor.timeutil import parse_time, to_iso
+from monitor.store import PollRun
+from monitor.store.protocol import Store
+from monitor.timeutil import to_iso
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +74,9 @@ class PollReport:
 
 def _waiting_until(store: Store, platform: str, now: datetime) -> datetime | None:
     state = store.connector_states().get(platform)
-    if not state or state["state"] not in ("backoff", "quota") or not state["until"]:
+    if not state or state.state not in ("backoff", "quota") or state.until is None:
         return None
-    until = parse_time(state["until"])
-    return until if until > now else None
+    return state.until if state.until > now else None
 
 
 def quota_left(store: Store, config: Config, platform: str, now: datetime) -> int | None:
@@ -174,7 +174,7 @@ def poll_platform(
                 return report
     if not had_error:
         current = store.connector_states().get(name)
-        if current and current["state"] != "ok":
+        if current and current.state != "ok":
             store.set_connector_state(name, "ok", now=now)
     return report
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -71,7 +73,8 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def stored_ids(store: Store, platform: str | None = None) -> set[tuple[str, str]]:
-    rows = store.conn.execute("SELECT platform, id FROM mentions")
+    with closing(sqlite3.connect(store.path)) as conn:
+        rows = conn.execute("SELECT platform, id FROM mentions").fetchall()
     return {(p, i) for p, i in rows if platform is None or p == platform}
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +21,12 @@ from monitor.store import Store
 from monitor.timeutil import parse_time, utcnow
 
 
+def count(store: Store, sql: str) -> int:
+    """A raw count from the store's file (tests may read SQLite directly; the code goes through the store)."""
+    with closing(sqlite3.connect(store.path)) as conn:
+        return int(conn.execute(sql).fetchone()[0])
+
+
 def _poll(config, store, now=None, **kw):  # type: ignore[no-untyped-def]
     return poll_once(config, store, now=now or utcnow(), process=False, **kw)
 
@@ -33,21 +41,21 @@ def test_first_poll_stores_exactly_the_published_mentions(fake_factory, config_f
     assert tw.calls == 3  # 250 tweets, 100 per page: no extra calls
     assert tw.duplicates == 0 and tw.skipped == 0
     # the brand's own posts are published by the fake but never stored
-    own = store.count("SELECT count(*) FROM mentions WHERE lower(author_handle) IN ('acme', 'acme_official')")
+    own = count(store, "SELECT count(*) FROM mentions WHERE lower(author_handle) IN ('acme', 'acme_official')")
     assert own == 0
     # followers come from includes.users; reddit reach is karma; youtube subscribers may be hidden (NULL)
-    assert store.count("SELECT count(*) FROM mentions WHERE platform = 'twitter' AND author_followers IS NULL") == 0
-    assert store.count("SELECT count(*) FROM mentions WHERE platform = 'reddit' AND author_followers IS NOT NULL") > 0
+    assert count(store, "SELECT count(*) FROM mentions WHERE platform = 'twitter' AND author_followers IS NULL") == 0
+    assert count(store, "SELECT count(*) FROM mentions WHERE platform = 'reddit' AND author_followers IS NOT NULL") > 0
 
 
 def test_repoll_is_idempotent(fake_factory, config_for, store, tmp_path):
     fake = fake_factory(seed=12, mentions=300)
     config = config_for(fake, tmp_path / "store.db")
     _poll(config, store)
-    before = store.count("SELECT count(*) FROM mentions")
+    before = count(store, "SELECT count(*) FROM mentions")
     again = _poll(config, store)
     assert again.new == 0
-    assert store.count("SELECT count(*) FROM mentions") == before
+    assert count(store, "SELECT count(*) FROM mentions") == before
     assert again.platforms["twitter"].calls == 1  # since_id: one page that says "nothing new"
 
 
@@ -81,8 +89,8 @@ def test_rate_limit_records_reset_and_backs_off(fake_factory, config_for, store,
     until = parse_time(tw.until or "")
     assert now < until <= now + timedelta(seconds=5)  # the x-rate-limit-reset the fake sent
     state = store.connector_states()["twitter"]
-    assert state["state"] == "backoff" and state["until"] == tw.until
-    assert store.count("SELECT count(*) FROM cursors") == 0  # no cursor moved
+    assert state.state == "backoff" and state.until == parse_time(tw.until or "")
+    assert count(store, "SELECT count(*) FROM cursors") == 0  # no cursor moved
     requests = fake.requests("twitter")
     skipped = _poll(config, store, now=now, platforms=["twitter"])
     assert skipped.platforms["twitter"].status == "backoff"
@@ -90,7 +98,7 @@ def test_rate_limit_records_reset_and_backs_off(fake_factory, config_for, store,
     time.sleep(max(0.0, (until - utcnow()).total_seconds()) + 1.1)  # the fake's 429 storm lasts until the reset
     later = _poll(config, store, now=until + timedelta(seconds=1), platforms=["twitter"])
     assert later.platforms["twitter"].status == "ok" and later.platforms["twitter"].new > 0
-    assert store.connector_states()["twitter"]["state"] == "ok"
+    assert store.connector_states()["twitter"].state == "ok"
 
 
 def test_connector_raises_rate_limited_with_reset(fake_factory, config_for, tmp_path):
@@ -150,7 +158,7 @@ def test_auth_error_stops_that_connector_and_the_others_go_on(fake_factory, conf
     assert report.platforms["youtube"].status == "ok"
     assert ids(store, "youtube") == fake.truth(("youtube",))
     states = store.connector_states()
-    assert states["twitter"]["state"] == "auth_error" and "bearer token" in states["twitter"]["detail"]
+    assert states["twitter"].state == "auth_error" and "bearer token" in states["twitter"].detail
     for msg in report.platforms["twitter"].errors + report.platforms["reddit"].errors:
         assert "wrong-token" not in msg and "wrong-secret" not in msg
 
@@ -195,7 +203,7 @@ def test_youtube_quota_exceeded_pauses_until_midnight_pacific(fake_factory, conf
     assert yt.status == "quota"
     assert parse_time(yt.until or "") == next_pacific_midnight(now).replace(microsecond=0)
     assert report.platforms["twitter"].status == "ok"  # the others go on
-    assert store.connector_states()["youtube"]["state"] == "quota"
+    assert store.connector_states()["youtube"].state == "quota"
     requests = fake.requests("youtube")
     assert _poll(config, store, now=now + timedelta(hours=1), platforms=["youtube"]).platforms["youtube"].status == (
         "backoff"
@@ -204,7 +212,7 @@ def test_youtube_quota_exceeded_pauses_until_midnight_pacific(fake_factory, conf
     after = _poll(config, store, now=next_pacific_midnight(now) + timedelta(minutes=1), platforms=["youtube"])
     assert after.platforms["youtube"].status == "ok"
     status = store.status()
-    assert any(k.startswith("youtube:") for k in status["quota_units"])
+    assert any(k.startswith("youtube:") for k in status.quota_units)
 
 
 def test_youtube_budget_skips_search_when_the_day_is_nearly_spent(fake_factory, config_for, store, tmp_path):
@@ -232,7 +240,7 @@ def test_fault_rate_converges_to_server_truth(fake_factory, config_for, store, i
         if waits and all(p.status != "ok" for p in report.platforms.values()):
             time.sleep(max(0.05, (min(waits) - utcnow()).total_seconds() + 0.05))
     assert ids(store) == truth
-    assert store.count("SELECT count(*) FROM poll_runs WHERE status != 'ok'") > 0  # faults did happen
+    assert count(store, "SELECT count(*) FROM poll_runs WHERE status != 'ok'") > 0  # faults did happen
 
 
 def test_scheduler_runs_one_job_per_connector(fake_factory, config_for, tmp_path):
@@ -254,7 +262,7 @@ def test_scheduler_runs_one_job_per_connector(fake_factory, config_for, tmp_path
         scheduler.shutdown(wait=True)
     assert seen == {"twitter": "ok", "reddit": "ok", "youtube": "ok"}
     with Store(db) as s:
-        assert s.count("SELECT count(*) FROM mentions") == len(fake.truth())
+        assert count(s, "SELECT count(*) FROM mentions") == len(fake.truth())
 
 
 def _run(platform: str):  # type: ignore[no-untyped-def]

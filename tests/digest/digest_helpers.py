@@ -11,10 +11,12 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -134,34 +136,35 @@ def fill_store(path: Path) -> None:
             for p, i, brand, _, at, text in OTHER_MENTIONS
         ]  # fmt: skip
         store.add_mentions(mentions, fetched_at=NOW, source="import")
-        with store.transaction() as conn:
-            # the classifier's verdicts
-            for c in CASES:
-                conn.execute(
-                    "UPDATE mentions SET language = ?, complaint = 1, severity = ?, model_version = 'fixture' "
-                    "WHERE platform = ? AND id = ?",
-                    (c.language, c.severity, c.platform, c.key),
-                )
-            for p, i, _, lang, _, _ in OTHER_MENTIONS:
-                conn.execute(
-                    "UPDATE mentions SET language = ?, complaint = 0, model_version = 'fixture' "
-                    "WHERE platform = ? AND id = ?",
-                    (lang, p, i),
-                )
-            ids: dict[str, int] = {}
-            for c in CASES:
-                cur = conn.execute(
-                    "INSERT INTO cases (platform, mention_id, brand, severity, state, first_seen, due_at, "
-                    "author_followers, responded_at, responded_by, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (c.platform, c.key, c.brand, c.severity, c.state, c.first_seen, c.due_at, c.followers,
-                     c.responded_at, "ana" if c.responded_at else None, to_iso(NOW)),
-                )  # fmt: skip
-                ids[c.key] = int(cur.lastrowid or 0)
-            for key, at, actor, action, detail in EVENTS:
-                conn.execute(
-                    "INSERT INTO events (case_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
-                    (ids[key], at, actor, action, json.dumps(detail)),
-                )
+    # verdicts and cases in hand-picked states: written as raw rows, the store has no such write
+    with closing(sqlite3.connect(path)) as conn, conn:
+        # the classifier's verdicts
+        for c in CASES:
+            conn.execute(
+                "UPDATE mentions SET language = ?, complaint = 1, severity = ?, model_version = 'fixture' "
+                "WHERE platform = ? AND id = ?",
+                (c.language, c.severity, c.platform, c.key),
+            )
+        for p, i, _, lang, _, _ in OTHER_MENTIONS:
+            conn.execute(
+                "UPDATE mentions SET language = ?, complaint = 0, model_version = 'fixture' "
+                "WHERE platform = ? AND id = ?",
+                (lang, p, i),
+            )
+        ids: dict[str, int] = {}
+        for c in CASES:
+            cur = conn.execute(
+                "INSERT INTO cases (platform, mention_id, brand, severity, state, first_seen, due_at, "
+                "author_followers, responded_at, responded_by, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (c.platform, c.key, c.brand, c.severity, c.state, c.first_seen, c.due_at, c.followers,
+                 c.responded_at, "ana" if c.responded_at else None, to_iso(NOW)),
+            )  # fmt: skip
+            ids[c.key] = int(cur.lastrowid or 0)
+        for key, at, actor, action, detail in EVENTS:
+            conn.execute(
+                "INSERT INTO events (case_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
+                (ids[key], at, actor, action, json.dumps(detail)),
+            )
 
 
 @pytest.fixture

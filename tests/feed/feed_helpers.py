@@ -1,17 +1,16 @@
 """Helpers for the feed tests (conftest.py puts this folder on sys.path): a real store in tmp_path filled
-through the real write paths (Store.add_mentions, cases.open_case)."""
+through the real write paths (Store.add_mentions, Store.save_verdicts)."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor.cases import open_case
 from monitor.config import Config, parse_config
-from monitor.models import Author, Engagement, Mention
-from monitor.store import Store
+from monitor.models import Author, Engagement, Mention, Verdict
+from monitor.pipeline import new_case
+from monitor.store import ClassifiedMention, Store
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -57,18 +56,14 @@ def add(
         engagement=Engagement(likes=1),
     )  # fmt: skip
     store.add_mentions([mention], fetched_at=created + timedelta(seconds=30), source="poll")
-    with store.transaction() as conn:
-        if complaint is not None:
-            conn.execute(
-                "UPDATE mentions SET language = ?, complaint = ?, score = ?, severity = ?, reasons = ?, signals = ?, "
-                "model_version = 'test', classified_at = ? WHERE platform = ? AND id = ?",
-                (language, int(complaint), 0.9 if complaint else 0.1, severity if complaint else None,
-                 json.dumps(list(reasons)), json.dumps({"question": False, "churn": True}), "2026-11-29T12:00:00Z",
-                 platform, mid),
-            )  # fmt: skip
-        if complaint:
-            return open_case(
-                conn, config, platform=platform, mention_id=mid, brand=brand, severity=severity,
-                first_seen=created + timedelta(seconds=30), followers=followers, now=now,
-            )  # fmt: skip
-    return None
+    if complaint is None:
+        return None
+    verdict = Verdict(
+        complaint=complaint, score=0.9 if complaint else 0.1, severity=severity if complaint else None,
+        language=language, reasons=reasons, signals={"question": False, "churn": True},
+    )  # fmt: skip
+    first_seen = created + timedelta(seconds=30)
+    case = new_case(config, severity=severity, first_seen=first_seen, brand=brand, followers=followers)
+    item = ClassifiedMention(platform, mid, verdict, case if complaint else None)
+    saved = store.save_verdicts("test", [item], now=now)
+    return saved.case_ids[0] if saved.case_ids else None

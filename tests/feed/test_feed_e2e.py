@@ -8,10 +8,12 @@ import re
 import shlex
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -90,12 +92,13 @@ def test_run_in_tmux_shows_mentions_and_claims_with_a_key(fake_setup: Path, tmp_
         assert "EXIT=0" in screen and "Traceback" not in screen
     finally:
         subprocess.run([*tmux.base, "kill-server"], capture_output=True)
-    with Store(tmp_path / "store.db") as store:
-        row = store.conn.execute("SELECT state, claimed_by FROM cases WHERE id = ?", (case_id,)).fetchone()
-        events = store.conn.execute(
+    with closing(sqlite3.connect(tmp_path / "store.db")) as conn:
+        row = conn.execute("SELECT state, claimed_by FROM cases WHERE id = ?", (case_id,)).fetchone()
+        events = conn.execute(
             "SELECT actor, action, from_state, to_state FROM events WHERE case_id = ? ORDER BY id", (case_id,)
         ).fetchall()
-        polled = store.count("SELECT count(*) FROM mentions")
+    with Store(tmp_path / "store.db") as store:
+        polled = store.status().mentions
     assert row == ("claimed", "e2e-agent")
     assert events[-1] == ("e2e-agent", "claim", "new", "claimed")
     assert polled > 0
@@ -114,7 +117,7 @@ def test_headless_polls_logs_json_and_stops_cleanly(fake_setup: Path, tmp_path: 
             if not (tmp_path / "store.db").exists():
                 return False
             with Store(tmp_path / "store.db") as store:
-                return store.count("SELECT count(DISTINCT platform) FROM poll_runs") >= 2
+                return len(store.status().polls) >= 2
 
         wait_for(polled, 30, "the pollers to write poll runs")
         proc.send_signal(sig)
@@ -131,4 +134,4 @@ def test_headless_polls_logs_json_and_stops_cleanly(fake_setup: Path, tmp_path: 
     assert any(r["msg"] == "stopping" and r["signal"] == sig.name for r in records)
     assert "fake-" not in err  # no secret in the logs
     with Store(tmp_path / "store.db") as store:  # opens fine: nothing half-written
-        assert store.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert store.check() == []

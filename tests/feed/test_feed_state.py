@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
@@ -93,8 +95,8 @@ def test_connector_header(tmp_path: Path) -> None:
     with Store(config.store) as store:
         run = PollRun("twitter", "Acme", "acme", NOW - timedelta(minutes=2), NOW - timedelta(minutes=2))
         store.record_poll(run, [], None)
-        with store.transaction() as conn:
-            conn.execute(
+        with closing(sqlite3.connect(config.store)) as raw, raw:  # runs the store has no write for
+            raw.execute(
                 "INSERT INTO poll_runs (platform, brand, query, started_at, finished_at, status, new) "
                 "VALUES ('twitter', 'Acme', 'acme', ?, ?, 'ok', 7), ('twitter', 'Acme', 'acme', ?, ?, 'ok', 100)",
                 ("2026-11-29T11:30:00Z", "2026-11-29T11:30:00Z", "2026-11-29T09:00:00Z", "2026-11-29T09:00:00Z"),

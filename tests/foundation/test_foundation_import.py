@@ -237,7 +237,7 @@ def test_property_arbitrary_lines_never_crash_and_good_lines_are_kept(
         assert result.inserted == len(good)
         assert result.rejected == bad_count
         assert result.lines == len(lines)
-        stored = dict(store.conn.execute("SELECT id, text FROM mentions"))
+        stored = {m.id: m.text for m in store.recent_mentions(10**6)}
         for rec in good:
             # texts that are valid UTF-8 are kept exactly; lone surrogates become U+FFFD
             assert stored[rec["id"]] == clean_text(rec["text"])

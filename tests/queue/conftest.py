@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor.cases import open_case
 from monitor.config import BrandConfig, Config, load_config
 from monitor.models import Author, Engagement, Mention, Verdict
-from monitor.store import Store
+from monitor.pipeline import new_case
+from monitor.store import ClassifiedMention, Store
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
@@ -67,11 +67,10 @@ def add_case(
     """Store a mention as seen at `seen` and open its case, as the pipeline would."""
     store.add_mentions([mention(mid, followers=followers, created=kwargs.pop("created", seen), **kwargs)],  # type: ignore[arg-type]
                        fetched_at=seen, source="import")
-    with store.transaction() as conn:
-        conn.execute("UPDATE mentions SET complaint = 1, severity = ?, model_version = 'test' WHERE id = ?",
-                     (severity, mid))
-        case_id = open_case(conn, config, platform="twitter", mention_id=mid, brand="Acme", severity=severity,
-                            first_seen=seen, followers=followers, now=seen)
+    verdict = Verdict(complaint=True, score=0.9, severity=severity, language="en")
+    case = new_case(config, severity=severity, first_seen=seen, brand="Acme", followers=followers)
+    saved = store.save_verdicts("test", [ClassifiedMention("twitter", mid, verdict, case)], now=seen)
+    case_id = saved.case_ids[0] if saved.case_ids else None
     assert case_id is not None
     return case_id
 
