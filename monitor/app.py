@@ -8,7 +8,6 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +17,7 @@ import click
 
 from monitor.config import Config, load_config
 from monitor.store import SqliteStore, open_store
+from monitor.text import for_json
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -65,15 +65,6 @@ def with_app(fn: Callable[Concatenate[AppContext, P], R]) -> Callable[P, R]:
     return pass_app(fn)
 
 
-# JSON escapes C0 controls (ESC too) but not DEL, C1 controls or bidi overrides, which a terminal showing the JSON
-# would act on. They can only occur inside strings, where \uXXXX decodes to the same text.
-_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def _inert(text: str) -> str:
-    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
 def default_agent(fallback: str = "") -> str:
     """Who is acting: $MONITOR_AGENT, else the OS user name, else `fallback` (no passwd entry, e.g. containers).
 
@@ -90,11 +81,11 @@ def default_agent(fallback: str = "") -> str:
 
 def echo_json(data: Any) -> None:
     """One JSON document on stdout; non-ASCII kept readable, terminal controls escaped."""
-    click.echo(_inert(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False, default=str)))
+    click.echo(for_json(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False, default=str)))
 
 
 def echo_jsonl(data: Any) -> None:
-    click.echo(_inert(json.dumps(data, ensure_ascii=False, default=str)))
+    click.echo(for_json(json.dumps(data, ensure_ascii=False, default=str)))
 
 
 def warn(message: str) -> None:

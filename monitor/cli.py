@@ -12,6 +12,7 @@ from monitor import __version__
 from monitor.app import AppContext
 from monitor.commands import all_commands
 from monitor.errors import MonitorError
+from monitor.logs import use_plain_logs
 
 INTERRUPTED = 130
 
@@ -32,7 +33,7 @@ def cli(ctx: click.Context, config_path: str | None, db_path: str | None, verbos
     6 platform, 7 not found, 8 conflict, 9 delivery failed, 10 quality guard, 130 interrupted.
     """
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    use_plain_logs(level)
     app = AppContext(config_path, db_path)
     ctx.obj = app
     ctx.call_on_close(app.close)

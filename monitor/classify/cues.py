@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from monitor.classify.lexicons import CJK_LANGUAGES, ELIDING_LANGUAGES, LEXICONS
-from monitor.text import clean_text
+from monitor.text import for_model
 
 CATEGORIES = ("problem", "negative", "blame", "praise", "request", "persist", "churn", "public", "spam",
               "question", "profanity", "you", "self")  # fmt: skip
@@ -33,7 +33,6 @@ _HASHTAG = re.compile(r"(?<!\w)#\w+")
 _TOKEN = re.compile(r"[\w']+|[^\w\s]")
 _TOKEN_ELIDING = re.compile(r"\w+'|[\w']+|[^\w\s]")  # "l'app" -> "l'", "app"
 _ELONGATED = re.compile(r"(\w)\1{2,}")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f]")
 
 DENSE_NAMES: tuple[str, ...] = (
     *CATEGORIES,
@@ -62,7 +61,7 @@ def _fold_char(ch: str) -> str:
 
 def clean(text: str) -> str:
     """Control and invisible formatting characters become spaces, lone surrogates U+FFFD; the length is capped."""
-    return _CONTROL.sub(" ", clean_text(text[:MAX_TEXT]))
+    return for_model(text[:MAX_TEXT])
 
 
 @dataclass(frozen=True, slots=True)

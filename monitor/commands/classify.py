@@ -12,6 +12,7 @@ import click
 
 from monitor.app import echo_json, echo_jsonl, warn
 from monitor.models import Verdict
+from monitor.text import for_terminal
 
 BATCH = 512
 
@@ -39,7 +40,7 @@ def _batches(items: Iterator[str], size: int) -> Iterator[list[str]]:
 def _plain(text: str, v: Verdict) -> str:
     label = f"complaint sev {v.severity}" if v.complaint else "not complaint"
     flags = ",".join(k for k, on in v.signals.items() if on) or "-"
-    shown = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text[:60])  # no terminal codes
+    shown = for_terminal(text, oneline=True, max_cells=60)
     return f"{label:<16} {v.score:.2f} {v.language:<3} [{flags}] {'; '.join(v.reasons)} :: {shown}"
 
 

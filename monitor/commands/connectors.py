@@ -7,7 +7,7 @@ import click
 from monitor.app import AppContext, echo_json, pass_app, warn
 from monitor.errors import ConfigError
 from monitor.plugins import describe_connectors
-from monitor.text import printable
+from monitor.text import for_terminal
 
 
 @click.command("connectors")
@@ -31,14 +31,14 @@ def connectors_cmd(app: AppContext, as_json: bool) -> None:
         click.echo("no connectors installed (entry-point group complaint_monitor.connectors)")
     for row in rows:
         on = {None: "?", True: "enabled", False: "disabled"}[row["enabled"]]
-        head = f"{printable(row['name'], oneline=True)}  ({printable(row['distribution'], oneline=True)}, {on})"
+        head = f"{for_terminal(row['name'], oneline=True)}  ({for_terminal(row['distribution'], oneline=True)}, {on})"
         click.echo(head)
         if row["error"]:
-            click.echo(f"  failed to load: {printable(row['error'], oneline=True)}")
+            click.echo(f"  failed to load: {for_terminal(row['error'], oneline=True)}")
             continue
         for key in row["settings"]:
             value = "(required)" if key["required"] else key["default"]
-            click.echo(f"  {key['key']}: {printable(str(value), oneline=True)}")
+            click.echo(f"  {key['key']}: {for_terminal(str(value), oneline=True)}")
 
 
 COMMANDS = [connectors_cmd]

@@ -11,7 +11,7 @@ from monitor.app import AppContext, echo_json, pass_app, warn
 from monitor.errors import ConfigError, InputError, PartialInputError, StoreError
 from monitor.importer import BATCH_SIZE, Rejected, import_file
 from monitor.store import salvage
-from monitor.text import printable
+from monitor.text import for_terminal
 from monitor.timeutil import to_iso, utcnow
 
 MAX_REJECT_LINES = 50  # shown on stderr; the total is always reported
@@ -95,7 +95,7 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
     click.echo(f"mentions: {data['mentions']} ({data['unclassified']} not yet classified)")
     for label, key in (("by platform", "mentions_by_platform"), ("by brand", "mentions_by_brand")):
         if data[key]:  # platform and brand names come from imported data: escape them
-            shown = ", ".join(f"{printable(str(k), oneline=True)} {v}" for k, v in data[key].items())
+            shown = ", ".join(f"{for_terminal(str(k), oneline=True)} {v}" for k, v in data[key].items())
             click.echo(f"  {label}: {shown}")
     click.echo("polls:" if data["polls"] else "polls: none yet")
     for platform, poll in data["polls"].items():
@@ -143,10 +143,10 @@ def search_cmd(app: AppContext, text: tuple[str, ...], limit: int, as_json: bool
         verdict = {None: "unclassified", True: f"complaint sev {m.severity}", False: "not a complaint"}[m.complaint]
         case = f", case #{m.case_id}" if m.case_id is not None else ""
         head = f"{to_iso(m.created_at)} {m.platform} @{m.author_handle} ({verdict}{case})"
-        click.echo(printable(head, oneline=True))
-        click.echo("  " + printable(m.text, oneline=True))
+        click.echo(for_terminal(head, oneline=True))
+        click.echo("  " + for_terminal(m.text, oneline=True))
         if m.url:
-            click.echo("  " + printable(m.url, oneline=True))
+            click.echo("  " + for_terminal(m.url, oneline=True))
 
 
 @click.command("check")
@@ -164,7 +164,7 @@ def check_cmd(app: AppContext, quick: bool, as_json: bool) -> None:
         click.echo(f"{where}: ok")
     if problems:
         for problem in problems[:20] if not as_json else []:
-            warn(f"  {printable(problem, oneline=True)}")
+            warn(f"  {for_terminal(problem, oneline=True)}")
         raise StoreError(
             f"{where} is damaged ({len(problems)} problems). Recover with "
             f"`monitor recover {where} recovered.db` and use recovered.db, or restore a backup"

@@ -12,7 +12,8 @@ from rich.console import Console
 from monitor.app import AppContext, echo_json, pass_app
 from monitor.demo import first_poll, start_demo, summary
 from monitor.feed.live import FeedApp, print_once, run_live
-from monitor.feed.runner import default_agent, pollers, quiet_logs_for_screen
+from monitor.feed.runner import default_agent, pollers
+from monitor.logs import quiet_logs_for_screen
 
 
 class _TimeUp(Exception):

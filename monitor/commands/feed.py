@@ -16,10 +16,9 @@ from monitor.feed.runner import (
     default_agent,
     log_poll,
     pollers,
-    quiet_logs_for_screen,
     run_headless,
-    use_json_logs,
 )
+from monitor.logs import quiet_logs_for_screen, use_json_logs
 
 INTERRUPTED = 130  # the exit code monitor.cli uses for Ctrl-C (not imported: cli imports this module)
 _AGENT_HELP = "Your name on claims and events (default: $MONITOR_AGENT, else your OS user name)."

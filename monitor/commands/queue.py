@@ -15,9 +15,9 @@ from monitor import cases
 from monitor.app import AppContext, default_agent, echo_json, pass_app
 from monitor.audit import AuditReport, audit_store
 from monitor.errors import UsageError
-from monitor.feed.safe import one_line
 from monitor.queue import RankedCase
 from monitor.simulate import POLICIES, SimResult, check_targets, compare
+from monitor.text import for_terminal
 from monitor.timeutil import format_duration, parse_duration, parse_time, to_iso, utcnow
 
 TEXT_WIDTH = 80
@@ -25,7 +25,7 @@ TEXT_WIDTH = 80
 
 def safe(value: Any, width: int | None = None) -> str:
     """Terminal-safe one-line text, cut to `width` cells (rich markup is avoided by printing Text objects)."""
-    return one_line(None if value is None else str(value), width)
+    return for_terminal(None if value is None else str(value), oneline=True, max_cells=width)
 
 
 agent_option = click.option(

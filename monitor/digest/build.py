@@ -13,8 +13,8 @@ from typing import Any
 from monitor.audit import AuditReport, TierFigures, p90
 from monitor.config import Config
 from monitor.digest.load import CaseRow, DayRows
-from monitor.digest.sanitize import inert, safe_link
 from monitor.digest.themes import brand_words, group_terms, label, term_counts
+from monitor.text import for_html, safe_url
 
 TEXT_LIMIT = 280
 MAX_THEMES = 8
@@ -133,7 +133,7 @@ def _counts(pairs: Iterable[tuple[str, bool]]) -> list[Count]:
         mentions[name] += 1
         complaints[name] += complaint
     ordered = sorted(mentions.items(), key=lambda x: (-x[1], x[0]))
-    return [Count(inert(n, limit=60), c, complaints[n]) for n, c in ordered]
+    return [Count(for_html(n, max_chars=60), c, complaints[n]) for n, c in ordered]
 
 
 def case_figures(report: AuditReport) -> CaseFigures:
@@ -156,29 +156,30 @@ def response_times(cases: list[CaseRow]) -> tuple[timedelta | None, timedelta | 
 
 
 def _by_agent(counts: dict[str, int]) -> list[tuple[str, int]]:
-    return [(inert(a, limit=60), n) for a, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
+    return [(for_html(a, max_chars=60), n) for a, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
 
 
 def _open_case(c: CaseRow, now: datetime) -> OpenCase:
     return OpenCase(
-        id=c.id, platform=inert(c.platform, limit=30), brand=inert(c.brand, limit=60), severity=c.severity,
-        handle=inert(c.handle, limit=60), followers=c.followers, text=inert(c.text, limit=TEXT_LIMIT),
-        url=safe_link(c.url), first_seen=c.first_seen, waiting=now - c.first_seen,
+        id=c.id, platform=for_html(c.platform, max_chars=30), brand=for_html(c.brand, max_chars=60),
+        severity=c.severity, handle=for_html(c.handle, max_chars=60), followers=c.followers,
+        text=for_html(c.text, max_chars=TEXT_LIMIT),
+        url=safe_url(c.url), first_seen=c.first_seen, waiting=now - c.first_seen,
         overdue=now - c.due_at if now > c.due_at else None,
     )  # fmt: skip
 
 
 def _themes(today: list[CaseRow], previous: list[CaseRow], ignore: frozenset[str]) -> list[Theme]:
-    texts = [inert(c.text) for c in today]
-    before = term_counts((inert(c.text) for c in previous), ignore=ignore)
+    texts = [for_html(c.text) for c in today]
+    before = term_counts((for_html(c.text) for c in previous), ignore=ignore)
     themes: list[Theme] = []
     for group in group_terms(texts, ignore=ignore, limit=MAX_THEMES, min_count=MIN_THEME_COUNT):
         # the example is the most severe, then earliest complaint that uses the lead term
         i = min(group.docs, key=lambda i: (-today[i].severity, today[i].first_seen, today[i].id))
         example = texts[i]
         themes.append(Theme(
-            inert(label(group.terms, example), limit=80), len(group.docs), before.get(group.lead, 0),
-            inert(example, limit=160), safe_link(today[i].url),
+            for_html(label(group.terms, example), max_chars=80), len(group.docs), before.get(group.lead, 0),
+            for_html(example, max_chars=160), safe_url(today[i].url),
         ))  # fmt: skip
     return themes
 

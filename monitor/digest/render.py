@@ -11,7 +11,7 @@ import css_inline
 import jinja2
 
 from monitor.digest.build import Change, Digest
-from monitor.digest.sanitize import inert
+from monitor.text import for_html
 from monitor.timeutil import format_duration
 
 DEFAULT_SUBJECT = "Complaint digest for {date}"
@@ -123,7 +123,7 @@ def chart(d: Digest) -> list[Bar]:
 
 
 def subject_for(d: Digest, template: str = DEFAULT_SUBJECT) -> str:
-    subject = inert(template.replace("{date}", d.day.isoformat()))
+    subject = for_html(template.replace("{date}", d.day.isoformat()))
     if d.parity_alert:
         subject += f" — parity alert {ratio(d.parity)}"
     return subject

@@ -31,7 +31,6 @@ from monitor import cases
 from monitor.config import Config
 from monitor.errors import MonitorError
 from monitor.feed.render import ViewState, render
-from monitor.feed.safe import one_line
 from monitor.feed.state import (
     FairnessView,
     FeedFilter,
@@ -43,6 +42,7 @@ from monitor.feed.state import (
     parse_filter,
 )
 from monitor.store import Store
+from monitor.text import one_line
 from monitor.timeutil import utcnow
 
 REFRESH_SECONDS = 1.5  # how often the view re-reads the store (claims by other agents show within this)

@@ -20,8 +20,9 @@ from rich.table import Table
 from rich.text import Text
 
 from monitor import plugins
-from monitor.feed.safe import one_line, safe_block, safe_text
+from monitor.feed.safe import safe_block, safe_text
 from monitor.feed.state import ConnectorView, FairnessView, FeedState, QueueRow, StreamRow
+from monitor.text import one_line
 from monitor.timeutil import format_duration
 
 WIDE = 120  # at and above this width the queue shows full platform names and wider reasons

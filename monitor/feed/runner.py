@@ -8,10 +8,8 @@ is cut off leaves nothing half-written: its mentions, cursor and run record are 
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any
+from typing import Any
 
 from monitor.app import default_agent as app_default_agent
 from monitor.config import Config
@@ -31,47 +29,6 @@ STOP_GRACE_SECONDS = 5.0
 def default_agent() -> str:
     """$MONITOR_AGENT, else the OS user name, else "agent" (the feed and the demo always need a name)."""
     return app_default_agent(fallback="agent")
-
-
-class JsonLogFormatter(logging.Formatter):
-    """One JSON object per line: ts, level, logger, msg, plus any `extra={...}` fields."""
-
-    _STANDARD = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
-
-    def format(self, record: logging.LogRecord) -> str:
-        out: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created)),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        for key, value in vars(record).items():
-            if key not in self._STANDARD and not key.startswith("_"):
-                out[key] = value
-        if record.exc_info:
-            out["error"] = self.formatException(record.exc_info).splitlines()[-1]
-        return json.dumps(out, ensure_ascii=False, default=str)
-
-
-def use_json_logs(stream: IO[str] | None = None, level: int = logging.INFO) -> None:
-    """Route all logging to `stream` (stderr) as JSON lines, replacing existing handlers."""
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonLogFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(min(root.level, level))
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-
-
-def quiet_logs_for_screen(path: Path | None = None) -> None:
-    """While the full-screen feed owns the terminal, log lines would tear it: send them to a file or drop them."""
-    root = logging.getLogger()
-    handler: logging.Handler = logging.FileHandler(path) if path else logging.NullHandler()
-    handler.setFormatter(JsonLogFormatter())
-    root.handlers[:] = [handler]
-    if path:
-        root.setLevel(min(root.level, logging.INFO))
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 @contextmanager

@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 from monitor.digest import default_day, make_digest
 from monitor.digest.load import day_window
-from monitor.digest.sanitize import inert, safe_link
 from monitor.digest.themes import brand_words, group_terms, label, term_counts, terms
 from monitor.store import Store
+from monitor.text import for_html, safe_url
 
 
 def _digest(path: Path):  # type: ignore[no-untyped-def]
@@ -150,14 +150,14 @@ def test_terms_that_travel_together_make_one_theme() -> None:
 
 @given(st.text())
 def test_inert_text_has_no_controls_or_bidi_overrides(text: str) -> None:
-    out = inert(text)
+    out = for_html(text)
     assert not any(ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F for ch in out)
     assert not any(ch in out for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
-    assert inert(out) == out
+    assert for_html(out) == out
 
 
 def test_only_web_links_are_clickable() -> None:
-    assert safe_link("https://example.com/a?b=1") == "https://example.com/a?b=1"
-    assert safe_link("javascript:alert(1)") is None
-    assert safe_link("data:text/html,<script>") is None
-    assert safe_link("https://exa mple.com") is None
+    assert safe_url("https://example.com/a?b=1") == "https://example.com/a?b=1"
+    assert safe_url("javascript:alert(1)") is None
+    assert safe_url("data:text/html,<script>") is None
+    assert safe_url("https://exa mple.com") is None

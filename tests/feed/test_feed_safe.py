@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 from rich.console import Console
 
-from monitor.feed.safe import BIDI_CONTROLS, clean, one_line, safe_block, safe_text, truncate
+from monitor.feed.safe import safe_block, safe_text
+from monitor.text import BIDI_CONTROLS, for_terminal, one_line, truncate
 
 FORBIDDEN = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u200b\u2060\ufeff]")
 
@@ -28,10 +29,10 @@ HOSTILE_TEXT = st.one_of(st.text(), st.lists(ATOMS, max_size=40).map("".join))
 @settings(max_examples=400, deadline=None)
 @given(HOSTILE_TEXT)
 def test_clean_output_has_no_controls(value: str) -> None:
-    out = clean(value)
+    out = for_terminal(value)
     assert not FORBIDDEN.search(out), repr(out)
     assert "\x1b" not in out and not BIDI_CONTROLS & set(out)
-    assert clean(out) == out  # idempotent: nothing left to strip
+    assert for_terminal(out) == out  # idempotent: nothing left to strip
 
 
 @settings(max_examples=200, deadline=None)
@@ -67,7 +68,7 @@ def test_one_line_fits_and_renders_inert(value: str, cells: int) -> None:
     ],
 )
 def test_known_attacks(attack: str, expected: str) -> None:
-    assert clean(attack) == expected
+    assert for_terminal(attack) == expected
 
 
 def test_markup_and_emoji_codes_stay_literal() -> None:
@@ -77,20 +78,20 @@ def test_markup_and_emoji_codes_stay_literal() -> None:
 
 
 def test_scripts_and_emoji_survive() -> None:
-    assert clean("配送が遅い") == "配送が遅い"
-    assert clean("می‌خواهم") == "می‌خواهم"  # Persian ZWNJ kept
-    assert clean("क्‍ष") == "क्‍ष"  # Devanagari ZWJ kept
-    assert clean("🇬🇧 ok") == "🇬🇧 ok"
-    assert clean("🏴\U000e0067\U000e0062\U000e0077\U000e006c\U000e0073\U000e007f") == (
+    assert for_terminal("配送が遅い") == "配送が遅い"
+    assert for_terminal("می‌خواهم") == "می‌خواهم"  # Persian ZWNJ kept
+    assert for_terminal("क्‍ष") == "क्‍ष"  # Devanagari ZWJ kept
+    assert for_terminal("🇬🇧 ok") == "🇬🇧 ok"
+    assert for_terminal("🏴\U000e0067\U000e0062\U000e0077\U000e006c\U000e0073\U000e007f") == (
         "🏴\U000e0067\U000e0062\U000e0077\U000e006c\U000e0073\U000e007f"
     )  # Wales flag keeps its tags
 
 
 def test_emoji_sequences_split_so_every_terminal_agrees_on_width() -> None:
-    assert clean("👩\u200d👩\u200d👧") == "👩👩👧"
-    assert clean("👍🏽") == "👍"
-    assert clean("❤️") == "❤"
-    assert cell_len(clean("👩\u200d👩\u200d👧 👍🏽 ❤️")) == 6 + 1 + 2 + 1 + 1
+    assert for_terminal("👩\u200d👩\u200d👧") == "👩👩👧"
+    assert for_terminal("👍🏽") == "👍"
+    assert for_terminal("❤️") == "❤"
+    assert cell_len(for_terminal("👩\u200d👩\u200d👧 👍🏽 ❤️")) == 6 + 1 + 2 + 1 + 1
 
 
 def test_truncate_counts_cells() -> None:
