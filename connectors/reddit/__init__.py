@@ -23,6 +23,7 @@ class RedditConnector:
     label: ClassVar[str] = "rd"
     Settings: ClassVar[type[RedditSettings]] = RedditSettings
     quota: ClassVar[DailyQuota | None] = None
+    fake: ClassVar[str | None] = "connectors.reddit.fake:RedditFake"  # loopback fake API (tests, demo)
 
     def __init__(self, settings: RedditSettings) -> None:
         from connectors.reddit.connector import RedditClient

@@ -24,6 +24,7 @@ class TwitterConnector:
     label: ClassVar[str] = "X"
     Settings: ClassVar[type[TwitterSettings]] = TwitterSettings
     quota: ClassVar[DailyQuota | None] = None
+    fake: ClassVar[str | None] = "connectors.twitter.fake:TwitterFake"  # loopback fake API (tests, demo)
 
     def __init__(self, settings: TwitterSettings) -> None:
         from connectors.twitter.connector import TwitterClient

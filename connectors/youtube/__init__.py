@@ -24,6 +24,7 @@ class YouTubeConnector:
     label: ClassVar[str] = "yt"
     Settings: ClassVar[type[YouTubeSettings]] = YouTubeSettings
     quota: ClassVar[DailyQuota | None] = YOUTUBE_QUOTA
+    fake: ClassVar[str | None] = "connectors.youtube.fake:YouTubeFake"  # loopback fake API (tests, demo)
 
     def __init__(self, settings: YouTubeSettings) -> None:
         from connectors.youtube.connector import YouTubeClient

@@ -27,7 +27,10 @@ from cross_helpers import FULL, fake_credentials, tally
 
 from connectors.fake import fake_config_data
 from connectors.fake.data import Generator
-from connectors.fake.server import _comment_thread, _reddit_thing, _ts, _tweet, _twitter_user
+from connectors.fake.wire import ts
+from connectors.reddit.fake import _reddit_thing
+from connectors.twitter.fake import _tweet, _twitter_user
+from connectors.youtube.fake import _comment_thread
 from monitor.config import parse_config
 from monitor.connector import Batch, ConnectorError, Query
 from monitor.plugins import make_connector as get_connector
@@ -122,7 +125,7 @@ def youtube_pages() -> dict[str, Any]:
             "kind": "youtube#searchResult",
             "id": {"kind": "youtube#video", "videoId": it.id},
             "snippet": {
-                "publishedAt": _ts(it.created),
+                "publishedAt": ts(it.created),
                 "channelId": it.author.id,
                 "title": it.text,
                 "description": it.text,

@@ -1,6 +1,6 @@
 """Platform faults: the fake platforms fail 30 % of requests; repeated polls end with exactly the server's truth.
 
-Faults (connectors/fake/server.py FAULTS): 429 storms with reset / retry-after, 5xx, slow responses (beyond the
+Faults (connectors/fake/routes.py FAULTS): 429 storms with reset / retry-after, 5xx, slow responses (beyond the
 0.5 s client timeout: real timeouts), malformed and truncated JSON, malformed items, items repeated from the
 previous page, and expired Reddit access tokens. New mentions keep arriving while the faults happen. Time is
 simulated: the engine's `now` moves one minute per round, so rate-limit backoffs are respected, not skipped.

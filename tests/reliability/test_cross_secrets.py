@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cross_helpers import fake_credentials, monitor, tally, write_config
 
 from connectors.fake import start_fake_platforms
-from connectors.fake.server import _REDDIT_TOKEN
+from connectors.reddit.fake import _REDDIT_TOKEN
 
 pytestmark = pytest.mark.reliability
 
