@@ -21,6 +21,7 @@ from rich.text import Text
 
 from monitor.feed.safe import one_line, safe_block, safe_text
 from monitor.feed.state import ConnectorView, FairnessView, FeedState, QueueRow, StreamRow
+from monitor.queue.visibility import reach_visible
 from monitor.timeutil import format_duration
 
 WIDE = 120  # at and above this width the queue shows full platform names and wider reasons
@@ -77,8 +78,10 @@ def followers_text(n: int | None) -> str:
 
 
 def shows_followers(row: QueueRow, blind_triage: bool) -> bool:
-    """Blind triage: reach is hidden while choosing what to work on, and shown once a case is claimed."""
-    return not blind_triage or row.state == "claimed"
+    """Blind triage (monitor.queue.visibility): reach is shown only while the case is under a live claim.
+
+    A QueueRow carries claimed_by only for a live claim (monitor.feed.state)."""
+    return reach_visible(blind_triage=blind_triage, live_claim=row.claimed_by is not None)
 
 
 def clock(dt: datetime | None, zone: str) -> str:
