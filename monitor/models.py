@@ -215,21 +215,15 @@ class OpenCaseCounts:
 
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """One checked change of a case, decided by monitor.queue.cases and written by the store with its event.
+    """One checked change of a case: decided by monitor.queue.cases (the rules), written by the store.
 
-    The store sets the state, writes the claim fields (a new claim: claimed_by=actor, claimed_at=at; a renewal:
-    only the expiry; any state but claimed clears them) and the fields named below, and appends one event.
+    The store writes `after`'s state, claim, response, resolution, dismissal and escalation fields (only if the
+    case is still in `before`'s state) and appends one event: actor, action, before.state -> after.state, detail.
     """
 
-    case_id: int
+    before: Case
+    after: Case
     actor: str
     action: CaseAction
-    from_state: CaseState
-    to_state: CaseState
     at: datetime
     detail: Mapping[str, Any] = field(default_factory=dict)
-    claim_until: datetime | None = None  # claim or renew until then
-    first_response: bool = False  # set responded_at/responded_by
-    resolved: bool = False  # set resolved_at
-    dismissed_reason: str | None = None  # set dismissed_at and the reason
-    escalation_reason: str | None = None  # set escalated, escalated_at/by and the reason

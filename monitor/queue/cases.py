@@ -58,7 +58,7 @@ def _candidates(
         return store.available_cases(now, flt=flt)
     near = store.available_cases(now, due_by=horizon, flt=flt)
     # escalations jump the line whatever their deadline: the few due later are added from their own index
-    late = [c for c in store.available_cases(now, escalated=True, flt=flt) if c.due_at > horizon]
+    late = store.available_cases(now, escalated=True, due_after=horizon, flt=flt)
     return near + late
 
 
@@ -107,17 +107,20 @@ def check_agent(agent: str) -> None:
         raise UsageError("an agent name is needed (--agent, $MONITOR_AGENT)")
 
 
+def _unclaimed(case: Case, state: CaseState) -> Case:
+    """The case in `state`; any state but claimed drops the claim."""
+    if state == CaseState.CLAIMED:
+        return replace(case, state=state)
+    return replace(case, state=state, claimed_by=None, claimed_at=None, claim_expires_at=None)
+
+
 def _claim(case: Case, agent: str, now: datetime, config: Config, detail: dict[str, Any]) -> Transition:
-    return Transition(
-        case_id=case.id,
-        actor=agent,
-        action=CaseAction.CLAIM,
-        from_state=CaseState.NEW,
-        to_state=CaseState.CLAIMED,
-        at=now,
-        detail=detail,
-        claim_until=now + config.fairness.claim_timeout,
-    )
+    until = now + config.fairness.claim_timeout
+    if case.state == CaseState.CLAIMED:  # a renewal keeps the holder and the start
+        after = replace(case, claim_expires_at=until)
+    else:
+        after = replace(case, state=CaseState.CLAIMED, claimed_by=agent, claimed_at=now, claim_expires_at=until)
+    return Transition(case, after, agent, CaseAction.CLAIM, now, detail)
 
 
 def next_case(store: CaseStore, config: Config, *, agent: str, now: datetime) -> RankedCase | None:
@@ -153,7 +156,7 @@ def claim(store: CaseStore, config: Config, case_id: int, *, agent: str, now: da
                 expires = to_iso(case.claim_expires_at) if case.claim_expires_at else "?"
                 raise ConflictError(f"case {case_id} is claimed by {case.claimed_by} until {expires}")
             details.append({"renewed": True})
-            return replace(_claim(case, agent, now, config, details[0]), from_state=CaseState.CLAIMED)
+            return _claim(case, agent, now, config, details[0])
         if case.state != CaseState.NEW:
             raise ConflictError(f"case {case_id} is {case.state}; only new cases can be claimed")
         top1 = top(store, config, now=now, limit=1)
@@ -181,15 +184,13 @@ def _change(
     now: datetime,
     action: CaseAction,
     allowed: frozenset[CaseState],
-    to_state: CaseState | None,
+    update: Callable[[Case], Case],
     own_claim: bool = True,
     detail: dict[str, Any] | None = None,
-    first_response: Callable[[Case], bool] | None = None,
-    resolved: bool = False,
-    dismissed_reason: str | None = None,
-    escalation_reason: str | None = None,
 ) -> Case:
-    """One checked transition: state in `allowed`; a live claim by someone else blocks it (if own_claim)."""
+    """One checked transition: state in `allowed`; a live claim by someone else blocks it (if own_claim).
+
+    update: the case as it is after the action."""
     check_agent(agent)
 
     def decide() -> Transition:
@@ -200,19 +201,7 @@ def _change(
             raise ConflictError(f"cannot {action} case {case_id}: it is claimed by {case.claimed_by}")
         if action == CaseAction.ESCALATE and case.escalated:
             raise ConflictError(f"case {case_id} is already escalated ({case.escalation_reason})")
-        return Transition(
-            case_id=case_id,
-            actor=agent,
-            action=action,
-            from_state=case.state,
-            to_state=to_state or case.state,
-            at=now,
-            detail=detail or {},
-            first_response=first_response(case) if first_response else False,
-            resolved=resolved,
-            dismissed_reason=dismissed_reason,
-            escalation_reason=escalation_reason,
-        )
+        return Transition(case, update(case), agent, action, now, detail or {})
 
     changed = store.transition(now, decide)
     assert changed is not None
@@ -228,12 +217,17 @@ def release(store: CaseStore, case_id: int, *, agent: str, now: datetime) -> Cas
         now=now,
         action=CaseAction.RELEASE,
         allowed=frozenset({CaseState.CLAIMED}),
-        to_state=CaseState.NEW,
+        update=lambda c: _unclaimed(c, CaseState.NEW),
     )
 
 
 def respond(store: CaseStore, case_id: int, *, agent: str, now: datetime, note: str | None = None) -> Case:
     """Record a response. The first one sets responded_at/responded_by (time to first response)."""
+
+    def update(case: Case) -> Case:
+        after = _unclaimed(case, CaseState.RESPONDED)
+        return after if case.responded_at else replace(after, responded_at=now, responded_by=agent)
+
     return _change(
         store,
         case_id,
@@ -241,8 +235,7 @@ def respond(store: CaseStore, case_id: int, *, agent: str, now: datetime, note: 
         now=now,
         action=CaseAction.RESPOND,
         allowed=_ANSWERABLE,
-        to_state=CaseState.RESPONDED,
-        first_response=lambda case: case.responded_at is None,
+        update=update,
         detail={"note": note} if note else None,
     )
 
@@ -255,8 +248,7 @@ def resolve(store: CaseStore, case_id: int, *, agent: str, now: datetime, note: 
         now=now,
         action=CaseAction.RESOLVE,
         allowed=_ANSWERABLE,
-        to_state=CaseState.RESOLVED,
-        resolved=True,
+        update=lambda c: replace(_unclaimed(c, CaseState.RESOLVED), resolved_at=now),
         detail={"note": note} if note else None,
     )
 
@@ -272,14 +264,15 @@ def dismiss(store: CaseStore, case_id: int, *, agent: str, now: datetime, reason
         now=now,
         action=CaseAction.DISMISS,
         allowed=OPEN_STATES,
-        to_state=CaseState.DISMISSED,
-        dismissed_reason=reason,
+        update=lambda c: replace(_unclaimed(c, CaseState.DISMISSED), dismissed_at=now, dismissed_reason=reason),
         detail={"reason": reason},
     )
 
 
 def escalate(store: CaseStore, case_id: int, *, agent: str, now: datetime, reason: str) -> Case:
-    """Mark an open case as a crisis/safety/legal escalation: it jumps the line. Counted in the audit."""
+    """Mark an open case as a crisis/safety/legal escalation: it jumps the line. Counted in the audit.
+
+    Anyone may escalate, even a case someone else holds: the claim is kept."""
     if not reason.strip():
         raise UsageError("an escalation needs a reason")
     return _change(
@@ -289,8 +282,7 @@ def escalate(store: CaseStore, case_id: int, *, agent: str, now: datetime, reaso
         now=now,
         action=CaseAction.ESCALATE,
         allowed=OPEN_STATES,
-        to_state=None,
         own_claim=False,
-        escalation_reason=reason,
+        update=lambda c: replace(c, escalated=True, escalated_at=now, escalated_by=agent, escalation_reason=reason),
         detail={"reason": reason},
     )

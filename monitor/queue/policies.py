@@ -66,13 +66,18 @@ class QueuePolicy(Protocol):
         hi after it; None when no such bound holds (the rank of a case is then found among all cases)."""
         ...
 
-    def boost(self, case: Case, fairness: FairnessConfig) -> timedelta:
-        """The head start the policy gives a case ahead of its deadline (shown as boost; 0 if none)."""
+    def explain(self, case: Case, key: tuple[Any, ...], now: datetime, fairness: FairnessConfig) -> Explanation:
+        """`key` is what key() returned for this case. The case's boost (the head start the policy gives it
+        ahead of its deadline; 0 if none), its spread, and a short human "why": "sev 3 · due in 40m · +5m spread
+        boost". Only called for the cases shown."""
         ...
 
-    def why(self, case: Case, now: datetime, fairness: FairnessConfig) -> str:
-        """A short human explanation of the case's place: "sev 3 · due in 40m · +5m spread boost"."""
-        ...
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    boost: timedelta
+    velocity: float  # interactions per minute at observation
+    why: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,11 +158,9 @@ class BasePolicy:
     def band(self, case: Case, fairness: FairnessConfig) -> tuple[datetime, datetime] | None:
         return None
 
-    def boost(self, case: Case, fairness: FairnessConfig) -> timedelta:
-        return timedelta(0)
-
-    def why(self, case: Case, now: datetime, fairness: FairnessConfig) -> str:
-        return " · ".join([*base_why(case, now), *_expired_note(case)])
+    def explain(self, case: Case, key: tuple[Any, ...], now: datetime, fairness: FairnessConfig) -> Explanation:
+        why = " · ".join([*base_why(case, now), *_expired_note(case)])
+        return Explanation(timedelta(0), velocity(case, fairness), why)
 
 
 class FairPolicy(BasePolicy):
@@ -178,16 +181,14 @@ class FairPolicy(BasePolicy):
         key = case.due_at - boost
         return key, key + fairness.max_reach_boost
 
-    def boost(self, case: Case, fairness: FairnessConfig) -> timedelta:
-        return reach_boost(case, fairness)[0]
-
-    def why(self, case: Case, now: datetime, fairness: FairnessConfig) -> str:
-        boost, v = reach_boost(case, fairness)
+    def explain(self, case: Case, key: tuple[Any, ...], now: datetime, fairness: FairnessConfig) -> Explanation:
+        boost = case.due_at - key[2]  # sort_key puts due - boost third, escalated or not
+        v = velocity(case, fairness)
         parts = base_why(case, now)
         if boost >= timedelta(minutes=1):
             label = "spread" if v > 0 else "reach"
             parts.append(f"+{format_duration(boost)} {label} boost")
-        return " · ".join([*parts, *_expired_note(case)])
+        return Explanation(boost, v, " · ".join([*parts, *_expired_note(case)]))
 
 
 class FifoPolicy(BasePolicy):
@@ -261,20 +262,17 @@ def rank(
     pol = policy or configured_policy(config)
     fairness = config.fairness
     scored = sorted(((pol.key(c, fairness), c) for c in cases), key=lambda item: item[0])
-    return [ranked(c, i, now, config, policy=pol) for i, (_, c) in enumerate(scored[:limit], start=1)]
+    out = []
+    for i, (key, case) in enumerate(scored[:limit], start=1):  # explained only for the cases returned
+        e = pol.explain(case, key, now, fairness)
+        out.append(RankedCase(case, i, case.due_at - e.boost, e.boost, e.velocity, e.why))
+    return out
 
 
 def ranked(
     case: Case, position: int, now: datetime, config: Config, *, policy: QueuePolicy | None = None
 ) -> RankedCase:
-    """One case at a known position, with its boost and "why" (only computed for the cases shown)."""
+    """One case at a known position (e.g. its rank when it was claimed), with its boost and "why"."""
     pol = policy or configured_policy(config)
-    boost = pol.boost(case, config.fairness)
-    return RankedCase(
-        case=case,
-        position=position,
-        key=case.due_at - boost,
-        boost=boost,
-        velocity=velocity(case, config.fairness),
-        why=pol.why(case, now, config.fairness),
-    )
+    e = pol.explain(case, pol.key(case, config.fairness), now, config.fairness)
+    return RankedCase(case, position, case.due_at - e.boost, e.boost, e.velocity, e.why)

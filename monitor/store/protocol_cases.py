@@ -22,12 +22,15 @@ class CaseStore(Protocol):
         *,
         due_by: datetime | None = None,
         due_from: datetime | None = None,
+        due_after: datetime | None = None,
         escalated: bool | None = None,
         flt: MentionFilter | None = None,
         exclude: int | None = None,
     ) -> list[Case]:
-        """The cases in the queue at `now` (new, or claimed with an expired claim), with their mentions:
-        optionally only those due by (<=) / from (>=) a time, escalated or not, matching a filter, or not `exclude`."""
+        """The cases in the queue at `now` (new, or claimed with an expired claim), with their mentions; optionally
+        only those due by (<=) / from (>=) / after (>) a time, escalated or not, matching a filter, or not `exclude`.
+
+        Open cases have no response, resolution or dismissal: those fields stay None."""
         ...
 
     def nth_available_due(self, now: datetime, n: int, flt: MentionFilter | None = None) -> datetime | None:
@@ -60,8 +63,9 @@ class CaseStore(Protocol):
 
     def transition(self, now: datetime, decide: Callable[[], Transition | None]) -> Case | None:
         """In one write transaction: return expired claims to the queue (an `expire` event each), call
-        `decide` (which may read the store and raises to refuse), apply its Transition with one event and
-        return the case as written; None (nothing written but expiries) when `decide` returns None."""
+        `decide` (which may read the store and raises to refuse), write its Transition with one event and
+        return the case as written (transition.after); None (nothing written but expiries) when `decide` returns
+        None."""
         ...
 
     def audit_rows(self, since: datetime, until: datetime) -> tuple[list[Case], list[CaseEvent]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -30,23 +30,35 @@ SYSTEM_ACTOR = "system"
 
 # The one "available case" predicate: in the queue at :now (new, or claimed with an expired claim).
 _AVAILABLE = "c.state IN ('new', 'claimed') AND (c.state = 'new' OR c.claim_expires_at <= :now)"
-_CASE_COLUMNS = """
+# An open case has no response, resolution or dismissal yet (those states are never left for new or claimed),
+# so the queue reads skip those columns; reads of any case add them at the end.
+_OPEN_COLUMNS = """
     c.id, c.platform, c.mention_id, c.brand, c.severity, c.state, c.first_seen, c.due_at, c.author_followers,
     c.escalated, c.escalated_at, c.escalated_by, c.escalation_reason, c.claimed_by, c.claimed_at,
-    c.claim_expires_at, c.responded_at, c.responded_by, c.resolved_at, c.dismissed_at, c.dismissed_reason,
-    m.author_verified, m.likes, m.reposts, m.replies, m.created_at, m.fetched_at, m.author_handle, m.text, m.url
+    c.claim_expires_at, m.author_verified, m.likes, m.reposts, m.replies, m.created_at, m.fetched_at,
+    m.author_handle, m.text, m.url
 """
+_CASE_COLUMNS = f"{_OPEN_COLUMNS}, c.responded_at, c.responded_by, c.resolved_at, c.dismissed_at, c.dismissed_reason"
 _JOIN = "JOIN mentions m ON m.platform = c.platform AND m.id = c.mention_id"
 _FROM = f"FROM cases c {_JOIN}"
 # the planner prefers cases_state (every open case) to the tiny partial index of open escalations; insist
 _FROM_ESCALATED = f"FROM cases c INDEXED BY cases_escalated_open {_JOIN}"
 
 
+_iso = datetime.fromisoformat
+
+
 def _t(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None  # stored as ...Z; 3.11 parses it as UTC
 
 
+_STATES = {s.value: s for s in CaseState}
+
+
 def _case(row: Sequence[Any]) -> Case:
+    """A Case from a row of _OPEN_COLUMNS, or of _CASE_COLUMNS (which adds the closing fields at the end).
+
+    Positional, in Case's field order: this runs for every queue candidate."""
     (
         cid,
         platform,
@@ -64,11 +76,6 @@ def _case(row: Sequence[Any]) -> Case:
         claimed_by,
         claimed_at,
         claim_expires,
-        responded_at,
-        responded_by,
-        resolved_at,
-        dismissed_at,
-        dismissed_reason,
         verified,
         likes,
         reposts,
@@ -78,40 +85,46 @@ def _case(row: Sequence[Any]) -> Case:
         handle,
         text,
         url,
+        *closing,
     ) = row
-    st = CaseState(state)
-    claimed = st == CaseState.CLAIMED
+    st = _STATES[state]
+    if st is not CaseState.CLAIMED:
+        claimed_by = claimed_at = claim_expires = None
+    if closing:
+        responded_at, responded_by, resolved_at, dismissed_at, dismissed_reason = closing
+    else:
+        responded_at = responded_by = resolved_at = dismissed_at = dismissed_reason = None
     return Case(
-        id=cid,
-        platform=platform,
-        mention_id=mention_id,
-        brand=brand,
-        severity=severity,
-        state=st,
-        first_seen=datetime.fromisoformat(first_seen),
-        due_at=datetime.fromisoformat(due_at),
-        followers=followers,
-        verified=bool(verified),
-        likes=likes or 0,
-        reposts=reposts or 0,
-        replies=replies or 0,
-        posted_at=_t(created),
-        observed_at=_t(fetched),
-        escalated=bool(escalated),
-        escalated_at=_t(escalated_at),
-        escalated_by=escalated_by,
-        escalation_reason=reason,
-        claimed_by=claimed_by if claimed else None,
-        claimed_at=_t(claimed_at) if claimed else None,
-        claim_expires_at=_t(claim_expires) if claimed else None,
-        responded_at=_t(responded_at),
-        responded_by=responded_by,
-        resolved_at=_t(resolved_at),
-        dismissed_at=_t(dismissed_at),
-        dismissed_reason=dismissed_reason,
-        author_handle=handle,
-        text=text,
-        url=url,
+        cid,
+        platform,
+        mention_id,
+        severity,
+        _iso(first_seen),
+        _iso(due_at),
+        st,
+        brand,
+        followers,
+        bool(verified),
+        likes or 0,
+        reposts or 0,
+        replies or 0,
+        _iso(created) if created else None,
+        _iso(fetched) if fetched else None,
+        bool(escalated),
+        _iso(escalated_at) if escalated_at else None,
+        escalated_by,
+        reason,
+        claimed_by,
+        _iso(claimed_at) if claimed_at else None,
+        _iso(claim_expires) if claim_expires else None,
+        _iso(responded_at) if responded_at else None,
+        responded_by,
+        _iso(resolved_at) if resolved_at else None,
+        _iso(dismissed_at) if dismissed_at else None,
+        dismissed_reason,
+        handle,
+        text,
+        url,
     )
 
 
@@ -200,6 +213,7 @@ class CaseSql:
         *,
         due_by: datetime | None = None,
         due_from: datetime | None = None,
+        due_after: datetime | None = None,
         escalated: bool | None = None,
         flt: MentionFilter | None = None,
         exclude: int | None = None,
@@ -212,6 +226,9 @@ class CaseSql:
         if due_from is not None:
             where += " AND c.due_at >= :due_from"
             params["due_from"] = to_iso(due_from)
+        if due_after is not None:
+            where += " AND c.due_at > :due_after"
+            params["due_after"] = to_iso(due_after)
         if escalated is not None:
             where += f" AND c.escalated = {int(escalated)}"
         if exclude is not None:
@@ -219,7 +236,7 @@ class CaseSql:
             params["exclude"] = exclude
         source = _FROM_ESCALATED if escalated else _FROM
         with self.errors():
-            rows = self.conn.execute(f"SELECT {_CASE_COLUMNS} {source} WHERE {_AVAILABLE}{where}", params)
+            rows = self.conn.execute(f"SELECT {_OPEN_COLUMNS} {source} WHERE {_AVAILABLE}{where}", params)
             return [_case(r) for r in rows]
 
     def nth_available_due(self, now: datetime, n: int, flt: MentionFilter | None = None) -> datetime | None:
@@ -245,7 +262,7 @@ class CaseSql:
         params |= {"agent": agent, "now": to_iso(now), "limit": limit}
         with self.errors():
             rows = self.conn.execute(
-                f"SELECT {_CASE_COLUMNS} {_FROM} WHERE c.state = 'claimed' AND c.claimed_by = :agent "
+                f"SELECT {_OPEN_COLUMNS} {_FROM} WHERE c.state = 'claimed' AND c.claimed_by = :agent "
                 f"AND c.claim_expires_at > :now{where} ORDER BY c.due_at LIMIT :limit",
                 params,
             )
@@ -312,8 +329,7 @@ class CaseSql:
             if change is None:
                 return None
             _apply(conn, change)
-            row = conn.execute(f"SELECT {_CASE_COLUMNS} {_FROM} WHERE c.id = ?", (change.case_id,)).fetchone()
-            return _case(row)
+            return change.after
 
     # --- the audit ---------------------------------------------------------------------------
 
@@ -375,48 +391,45 @@ def _expire(conn: sqlite3.Connection, *, now: datetime) -> None:
         )
 
 
-def _assignments(t: Transition) -> Iterator[tuple[str, Any]]:
-    """The columns a transition writes (column names are ours, never user input)."""
-    at = to_iso(t.at)
-    yield "state", str(t.to_state)
-    yield "updated_at", at
-    if t.to_state != CaseState.CLAIMED:
-        yield from (("claimed_by", None), ("claimed_at", None), ("claim_expires_at", None))
-    elif t.claim_until is not None:
-        yield "claim_expires_at", to_iso(t.claim_until)
-        if t.from_state != CaseState.CLAIMED:  # a new claim; a renewal keeps holder and start
-            yield from (("claimed_by", t.actor), ("claimed_at", at))
-    if t.first_response:
-        yield from (("responded_at", at), ("responded_by", t.actor))
-    if t.resolved:
-        yield "resolved_at", at
-    if t.dismissed_reason is not None:
-        yield from (("dismissed_at", at), ("dismissed_reason", t.dismissed_reason))
-    if t.escalation_reason is not None:
-        yield from (
-            ("escalated", 1),
-            ("escalated_at", at),
-            ("escalated_by", t.actor),
-            ("escalation_reason", t.escalation_reason),
-        )
+def _iso_or_none(value: datetime | None) -> str | None:
+    return to_iso(value) if value is not None else None
 
 
 def _apply(conn: sqlite3.Connection, t: Transition) -> None:
-    values = dict(_assignments(t))
-    sets = ", ".join(f"{col} = :{col}" for col in values)
+    """Write the fields a transition may change, if the case is still in the state it was decided on."""
+    c = t.after
     changed = conn.execute(
-        f"UPDATE cases SET {sets} WHERE id = :id AND state = :from_state",
-        {**values, "id": t.case_id, "from_state": str(t.from_state)},
+        "UPDATE cases SET state = ?, claimed_by = ?, claimed_at = ?, claim_expires_at = ?, responded_at = ?, "
+        "responded_by = ?, resolved_at = ?, dismissed_at = ?, dismissed_reason = ?, escalated = ?, "
+        "escalated_at = ?, escalated_by = ?, escalation_reason = ?, updated_at = ? WHERE id = ? AND state = ?",
+        (
+            str(c.state),
+            c.claimed_by,
+            _iso_or_none(c.claimed_at),
+            _iso_or_none(c.claim_expires_at),
+            _iso_or_none(c.responded_at),
+            c.responded_by,
+            _iso_or_none(c.resolved_at),
+            _iso_or_none(c.dismissed_at),
+            c.dismissed_reason,
+            int(c.escalated),
+            _iso_or_none(c.escalated_at),
+            c.escalated_by,
+            c.escalation_reason,
+            to_iso(t.at),
+            t.before.id,
+            str(t.before.state),
+        ),
     ).rowcount
     if changed != 1:  # cannot happen under BEGIN IMMEDIATE (decide read the row in this transaction); guard anyway
-        raise ConflictError(f"case {t.case_id} changed while it was being updated; try again")
+        raise ConflictError(f"case {t.before.id} changed while it was being updated; try again")
     insert_event(
         conn,
-        t.case_id,
+        t.before.id,
         now=t.at,
         actor=t.actor,
         action=t.action,
-        from_state=str(t.from_state),
-        to_state=str(t.to_state),
+        from_state=str(t.before.state),
+        to_state=str(c.state),
         detail=dict(t.detail) or None,
     )
