@@ -3,7 +3,7 @@
 Builds a store with 50,000 mentions on the reported day and as many the day before (quick: 5,000), a fifth
 of them complaints with cases (70% answered, 20% open, 10% dismissed) and claim/escalate events, then times:
   baseline  SELECT platform, brand, language, complaint FROM mentions WHERE created_at in the day (the index)
-  load      both days' rows and monitor.audit.audit_store for both windows (everything that reads SQLite)
+  load      both days' rows and monitor.queue.audit.audit_store for both windows (everything that reads SQLite)
   build     monitor.digest.build_digest (pure: volumes, themes, changes)
   render    Jinja2 HTML + text and CSS inlining
   total     monitor.digest.prepare (load + build + render)
@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from bench._growth import verdicts
-from monitor.audit import audit_store
 from monitor.config import BrandConfig, Config
 from monitor.digest import build_digest, prepare, render
 from monitor.digest.build import DayData
 from monitor.digest.load import day_window, load_day
+from monitor.queue.audit import audit_store
 from monitor.store import open_store
 from monitor.timeutil import to_iso
 

@@ -3,8 +3,8 @@
 Builds a store with 1,000,000 mentions and 100,000 open cases (quick: 100,000 / 10,000) plus as many closed
 cases, then times, in the same run:
   bare   SELECT ... FROM cases WHERE state IN ('new','claimed') ORDER BY due_at LIMIT 50 (the index alone)
-  top50  monitor.cases.top(limit=50): SQL pre-filter + join + the pure ranking
-  next   monitor.cases.next_case: BEGIN IMMEDIATE, expire claims, rank, claim, event, COMMIT
+  top50  monitor.queue.cases.top(limit=50): SQL pre-filter + join + the pure ranking
+  next   monitor.queue.cases.next_case: BEGIN IMMEDIATE, expire claims, rank, claim, event, COMMIT
   growth all three at 10k / 100k / 1M mentions (a tenth of them open cases; quick: 10k / 100k), each on its
          own store; the verdict is the log-log slope of median latency against size (bench/_growth.py)
 
@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from bench._growth import verdicts
-from monitor.cases import next_case, top
 from monitor.config import BrandConfig, Config
+from monitor.queue.cases import next_case, top
 from monitor.store import open_store
 from monitor.timeutil import to_iso
 

@@ -144,6 +144,19 @@ class FairnessConfig(_Model):
     follower_boost_share: float = Field(default=0.05, ge=0, le=1)
     # Posts younger than this at fetch time are measured over this age, so one early like is not "viral".
     spread_min_age: Duration = timedelta(minutes=10)
+    # The live queue's service order: a name from monitor.queue.policies (fair, fifo, followers) or a plug-in.
+    policy: str = "fair"
+
+    @field_validator("policy")
+    @classmethod
+    def _known_policy(cls, value: str) -> str:
+        from monitor.queue.policies import get_policy, policy_names  # here: the policies use this module's types
+
+        try:
+            get_policy(value)
+        except KeyError:
+            raise ValueError(f"unknown queue policy; choose one of: {', '.join(policy_names())}") from None
+        return value
 
     @field_validator("follower_tiers")
     @classmethod

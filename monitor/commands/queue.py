@@ -11,12 +11,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from monitor import cases
 from monitor.app import AppContext, default_agent, echo_json, pass_app
-from monitor.audit import AuditReport, audit_store
 from monitor.errors import UsageError
-from monitor.queue import RankedCase
-from monitor.simulate import POLICIES, SimResult, check_targets, compare
+from monitor.models import Case
+from monitor.queue import cases
+from monitor.queue.audit import AuditReport, audit_store
+from monitor.queue.policies import RankedCase, policy_names, ranked
+from monitor.queue.simulate import POLICIES, SimResult, check_targets, compare
+from monitor.queue.view import case_json
 from monitor.text import for_terminal
 from monitor.timeutil import format_duration, parse_duration, parse_time, to_iso, utcnow
 
@@ -56,24 +58,34 @@ def _queue_table(ranked: list[RankedCase], now: datetime) -> Table:
         due = r.due_in(now)
         due_text = Text(format_duration(due), style="bold red" if due < timedelta(0) else "")
         table.add_row(
-            str(r.position), str(c.id), str(c.severity), due_text, Text(safe(c.platform)),
-            Text(safe(r.why)), Text(safe(c.text, TEXT_WIDTH)),
-        )  # fmt: skip
+            str(r.position),
+            str(c.id),
+            str(c.severity),
+            due_text,
+            Text(safe(c.platform)),
+            Text(safe(r.why)),
+            Text(safe(c.text, TEXT_WIDTH)),
+        )
     return table
 
 
 @click.command("queue")
-@click.option("--limit", "-n", default=20, show_default=True, type=click.IntRange(max=SQLITE_MAX_INT),
-              help="How many cases to show.")  # fmt: skip
+@click.option(
+    "--limit",
+    "-n",
+    default=20,
+    show_default=True,
+    type=click.IntRange(max=SQLITE_MAX_INT),
+    help="How many cases to show.",
+)
 @json_option
 @pass_app
 def queue_cmd(app: AppContext, limit: int, as_json: bool) -> None:
     """The unclaimed open cases in service order, with due-in and why (blind: no follower counts)."""
     now = utcnow()
     ranked = cases.top(app.store, app.config, now=now, limit=limit)
-    blind = app.config.fairness.blind_triage
     if as_json:
-        echo_json([r.as_dict(now, blind=blind) for r in ranked])
+        echo_json([case_json(r.case, r, now, app.config.fairness) for r in ranked])
         return
     if not ranked:
         click.echo("the queue is empty")
@@ -81,17 +93,38 @@ def queue_cmd(app: AppContext, limit: int, as_json: bool) -> None:
     _console().print(_queue_table(ranked, now))
 
 
-def _print_case(row: dict[str, Any], *, blind: bool, as_json: bool, headline: str) -> None:
-    shown = {k: v for k, v in row.items() if not (blind and k in ("author_followers", "author_verified"))}
+_SHOWN = (
+    "id",
+    "platform",
+    "brand",
+    "severity",
+    "state",
+    "due_at",
+    "claimed_by",
+    "claim_expires_at",
+    "responded_at",
+    "responded_by",
+    "escalation_reason",
+    "dismissed_reason",
+    "author_handle",
+    "followers",
+    "verified",
+    "url",
+    "text",
+)
+
+
+def _print_case(app: AppContext, case: Case, *, as_json: bool, headline: str, ranked: RankedCase | None = None) -> None:
+    """A case after an action: its JSON view (monitor.queue.view), or its fields as text, reach only if allowed."""
+    now = utcnow()
+    shown = case_json(case, ranked, now, app.config.fairness)
     if as_json:
         echo_json(shown)
         return
     console = _console()
     console.print(Text(headline, style="bold"))
-    for key in ("id", "platform", "brand", "severity", "state", "due_at", "claimed_by", "claim_expires_at",
-                "responded_at", "responded_by", "escalation_reason", "dismissed_reason", "author_handle",
-                "author_followers", "author_verified", "url", "text"):  # fmt: skip
-        if key in shown and shown[key] is not None:
+    for key in _SHOWN:
+        if shown.get(key) is not None and not (key == "verified" and shown[key] is False):
             console.print(Text(f"  {key}: ") + Text(safe(shown[key])))
 
 
@@ -103,7 +136,6 @@ def next_cmd(app: AppContext, agent: str, as_json: bool) -> None:
     """Atomically claim the top unclaimed case for AGENT (two agents never get the same case)."""
     now = utcnow()
     ranked = cases.next_case(app.store, app.config, agent=agent, now=now)
-    blind = app.config.fairness.blind_triage
     if ranked is None:
         if as_json:
             echo_json(None)
@@ -111,8 +143,7 @@ def next_cmd(app: AppContext, agent: str, as_json: bool) -> None:
             click.echo("the queue is empty")
         return
     if as_json:
-        out = ranked.as_dict(now, blind=blind) | {"state": "claimed", "claimed_by": agent}
-        echo_json(out)
+        echo_json(case_json(ranked.case, ranked, now, app.config.fairness))
         return
     c = ranked.case
     console = _console()
@@ -126,10 +157,12 @@ def next_cmd(app: AppContext, agent: str, as_json: bool) -> None:
 @case_action
 def claim_cmd(app: AppContext, case_id: int, agent: str, as_json: bool) -> None:
     """Claim case ID. Claiming a case that is not at the top is allowed, but logged and audited."""
-    row = cases.claim(app.store, app.config, case_id, agent=agent, now=utcnow())
-    detail = row.get("claim_detail") or {}
-    note = f" (out of order: rank {detail['rank']})" if detail.get("out_of_order") else ""
-    _print_case(row, blind=False, as_json=as_json, headline=f"case {case_id} claimed by {safe(agent)}{note}")
+    now = utcnow()
+    got = cases.claim(app.store, app.config, case_id, agent=agent, now=now)
+    note = f" (out of order: rank {got.rank})" if got.detail.get("out_of_order") else ""
+    # the JSON position is the case's rank when it was claimed (absent for a renewal)
+    place = ranked(got.case, got.rank, now, app.config) if got.rank is not None else None
+    _print_case(app, got.case, as_json=as_json, headline=f"case {case_id} claimed by {safe(agent)}{note}", ranked=place)
 
 
 @click.command("respond")
@@ -137,8 +170,8 @@ def claim_cmd(app: AppContext, case_id: int, agent: str, as_json: bool) -> None:
 @case_action
 def respond_cmd(app: AppContext, case_id: int, agent: str, note: str | None, as_json: bool) -> None:
     """Record a response to case ID (the first one sets the time to first response)."""
-    row = cases.respond(app.store, case_id, agent=agent, now=utcnow(), note=note)
-    _print_case(row, blind=False, as_json=as_json, headline=f"case {case_id} responded")
+    case = cases.respond(app.store, case_id, agent=agent, now=utcnow(), note=note)
+    _print_case(app, case, as_json=as_json, headline=f"case {case_id} responded")
 
 
 @click.command("resolve")
@@ -146,8 +179,8 @@ def respond_cmd(app: AppContext, case_id: int, agent: str, note: str | None, as_
 @case_action
 def resolve_cmd(app: AppContext, case_id: int, agent: str, note: str | None, as_json: bool) -> None:
     """Close case ID as resolved."""
-    row = cases.resolve(app.store, case_id, agent=agent, now=utcnow(), note=note)
-    _print_case(row, blind=False, as_json=as_json, headline=f"case {case_id} resolved")
+    case = cases.resolve(app.store, case_id, agent=agent, now=utcnow(), note=note)
+    _print_case(app, case, as_json=as_json, headline=f"case {case_id} resolved")
 
 
 @click.command("dismiss")
@@ -155,8 +188,8 @@ def resolve_cmd(app: AppContext, case_id: int, agent: str, note: str | None, as_
 @case_action
 def dismiss_cmd(app: AppContext, case_id: int, reason: str, agent: str, as_json: bool) -> None:
     """Close open case ID without an answer, with a reason."""
-    row = cases.dismiss(app.store, case_id, agent=agent, now=utcnow(), reason=reason)
-    _print_case(row, blind=False, as_json=as_json, headline=f"case {case_id} dismissed")
+    case = cases.dismiss(app.store, case_id, agent=agent, now=utcnow(), reason=reason)
+    _print_case(app, case, as_json=as_json, headline=f"case {case_id} dismissed")
 
 
 @click.command("escalate")
@@ -164,17 +197,16 @@ def dismiss_cmd(app: AppContext, case_id: int, reason: str, agent: str, as_json:
 @case_action
 def escalate_cmd(app: AppContext, case_id: int, reason: str, agent: str, as_json: bool) -> None:
     """Escalate open case ID: it goes to the front of the queue; counted separately in the audit."""
-    row = cases.escalate(app.store, case_id, agent=agent, now=utcnow(), reason=reason)
-    _print_case(row, blind=app.config.fairness.blind_triage and row["state"] != "claimed", as_json=as_json,
-                headline=f"case {case_id} escalated")  # fmt: skip
+    case = cases.escalate(app.store, case_id, agent=agent, now=utcnow(), reason=reason)
+    _print_case(app, case, as_json=as_json, headline=f"case {case_id} escalated")
 
 
 @click.command("release")
 @case_action
 def release_cmd(app: AppContext, case_id: int, agent: str, as_json: bool) -> None:
     """Give claimed case ID back to the queue."""
-    row = cases.release(app.store, case_id, agent=agent, now=utcnow())
-    _print_case(row, blind=app.config.fairness.blind_triage, as_json=as_json, headline=f"case {case_id} released")
+    case = cases.release(app.store, case_id, agent=agent, now=utcnow())
+    _print_case(app, case, as_json=as_json, headline=f"case {case_id} released")
 
 
 def _when(value: str, now: datetime) -> datetime:
@@ -207,8 +239,16 @@ def audit_table(report: AuditReport, title: str = "") -> Table:
     for col in ("tier", "complaints", "answered", "within SLA", "median TTFR", "p90 TTFR", "open", "dismissed"):
         table.add_column(col, justify="left" if col == "tier" else "right")
     for t in report.tiers:
-        table.add_row(t.tier, str(t.complaints), _fmt_share(t.share_answered), _fmt_share(t.share_within_sla),
-                      _fmt_td(t.median_ttfr), _fmt_td(t.p90_ttfr), str(t.still_open), str(t.dismissed))  # fmt: skip
+        table.add_row(
+            t.tier,
+            str(t.complaints),
+            _fmt_share(t.share_answered),
+            _fmt_share(t.share_within_sla),
+            _fmt_td(t.median_ttfr),
+            _fmt_td(t.p90_ttfr),
+            str(t.still_open),
+            str(t.dismissed),
+        )
     return table
 
 
@@ -230,10 +270,16 @@ def audit_cmd(app: AppContext, since: str, until: str | None, as_json: bool) -> 
     console = _console()
     console.print(audit_table(report, f"fairness audit {to_iso(start)} – {to_iso(end)}"))
     parity = "undefined" if report.parity is None else f"{report.parity:.2f}"
-    console.print(Text(f"parity (slowest/fastest median TTFR): {parity}"
-                       + (f"  [{report.slowest_tier} vs {report.fastest_tier}]" if report.slowest_tier else "")))
-    for label, counts in (("out-of-order picks", report.out_of_order_by_agent),
-                          ("escalations", report.escalations_by_agent)):  # fmt: skip
+    console.print(
+        Text(
+            f"parity (slowest/fastest median TTFR): {parity}"
+            + (f"  [{report.slowest_tier} vs {report.fastest_tier}]" if report.slowest_tier else "")
+        )
+    )
+    for label, counts in (
+        ("out-of-order picks", report.out_of_order_by_agent),
+        ("escalations", report.escalations_by_agent),
+    ):
         shown = ", ".join(f"{safe(a)} {n}" for a, n in counts.items()) or "none"
         console.print(Text(f"{label}: {shown}"))
 
@@ -256,21 +302,43 @@ def simulate_table(results: list[SimResult]) -> Table:
 
 
 @click.command("simulate")
-@click.option("--policy", type=click.Choice([*POLICIES, "all"]), default="all", show_default=True)
+@click.option(
+    "--policy",
+    default="all",
+    show_default=True,
+    help=f"{' | '.join(POLICIES)} (or an installed plug-in), or all of them.",
+)
 @click.option("--agents", default=8, show_default=True, type=click.IntRange(min=1), help="Average agents on duty.")
-@click.option("--hours", default=720.0, show_default=True, type=click.FloatRange(min=1, max=24 * 366 * 5),
-              help="Simulated time (up to five years).")
+@click.option(
+    "--hours",
+    default=720.0,
+    show_default=True,
+    type=click.FloatRange(min=1, max=24 * 366 * 5),
+    help="Simulated time (up to five years).",
+)
 @click.option("--rate", type=click.FloatRange(min=0.1), help="Complaints per hour (default: 90% utilisation).")
 @click.option("--handle-minutes", default=6.0, show_default=True, type=click.FloatRange(min=0.5))
 @click.option("--seed", default=1, show_default=True, type=int)
 @json_option
 @pass_app
-def simulate_cmd(app: AppContext, policy: str, agents: int, hours: float, rate: float | None,
-                 handle_minutes: float, seed: int, as_json: bool) -> None:  # fmt: skip
+def simulate_cmd(
+    app: AppContext,
+    policy: str,
+    agents: int,
+    hours: float,
+    rate: float | None,
+    handle_minutes: float,
+    seed: int,
+    as_json: bool,
+) -> None:
     """Simulate a care team under fair | fifo | followers (biggest accounts first) and compare audits."""
-    policies = list(POLICIES) if policy == "all" else [policy]
-    results = compare(policies, agents=agents, hours=hours, rate=rate, seed=seed, config=app.config,
-                      handle_minutes=handle_minutes)  # fmt: skip
+    known = policy_names()
+    if policy != "all" and policy not in known:
+        raise UsageError(f"--policy: unknown queue policy {policy!r}; choose one of: {', '.join(known)}, all")
+    policies = known if policy == "all" else [policy]
+    results = compare(
+        policies, agents=agents, hours=hours, rate=rate, seed=seed, config=app.config, handle_minutes=handle_minutes
+    )
     if as_json:
         echo_json([r.as_dict() for r in results])
         return
@@ -284,13 +352,15 @@ def simulate_cmd(app: AppContext, policy: str, agents: int, hours: float, rate: 
             return "met" if ok else "NOT met"
 
         ratio = t["top_p90_ratio_to_followers_first"]
-        console.print(Text(
-            f"targets (fair): parity {t['parity']:.3f} <= 1.10 {mark(t['parity_ok'])}; "
-            f"every tier within SLA >= 95% (lowest {100 * (t['min_within_sla'] or 0):.1f}%) "
-            f"{mark(t['within_sla_ok'])}; {t['top_tier']} p90 = "
-            f"{'–' if ratio is None else f'{ratio:.2f}'}x followers-first's (<= 1.5) {mark(t['top_p90_ok'])}; "
-            f"followers-first parity {t['followers_first_parity']:.2f}"
-        ))  # fmt: skip
+        console.print(
+            Text(
+                f"targets (fair): parity {t['parity']:.3f} <= 1.10 {mark(t['parity_ok'])}; "
+                f"every tier within SLA >= 95% (lowest {100 * (t['min_within_sla'] or 0):.1f}%) "
+                f"{mark(t['within_sla_ok'])}; {t['top_tier']} p90 = "
+                f"{'–' if ratio is None else f'{ratio:.2f}'}x followers-first's (<= 1.5) {mark(t['top_p90_ok'])}; "
+                f"followers-first parity {t['followers_first_parity']:.2f}"
+            )
+        )
 
 
 @click.command("process")
@@ -305,9 +375,22 @@ def process_cmd(app: AppContext, batch_size: int, as_json: bool) -> None:
     if as_json:
         echo_json(result.as_dict())
     else:
-        click.echo(f"classified {result.classified}, complaints {result.complaints}, "
-                   f"cases opened {result.cases_opened} (model {result.model_version})")  # fmt: skip
+        click.echo(
+            f"classified {result.classified}, complaints {result.complaints}, "
+            f"cases opened {result.cases_opened} (model {result.model_version})"
+        )
 
 
-COMMANDS = [queue_cmd, next_cmd, claim_cmd, respond_cmd, resolve_cmd, dismiss_cmd, escalate_cmd, release_cmd,
-            audit_cmd, simulate_cmd, process_cmd]  # fmt: skip
+COMMANDS = [
+    queue_cmd,
+    next_cmd,
+    claim_cmd,
+    respond_cmd,
+    resolve_cmd,
+    dismiss_cmd,
+    escalate_cmd,
+    release_cmd,
+    audit_cmd,
+    simulate_cmd,
+    process_cmd,
+]

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from monitor.audit import AuditReport, TierFigures, p90
 from monitor.config import Config
 from monitor.digest.load import CaseRow, DayRows
 from monitor.digest.themes import brand_words, group_terms, label, term_counts
+from monitor.queue.audit import AuditReport, TierFigures, p90
 from monitor.text import for_html, safe_url
 
 TEXT_LIMIT = 280
@@ -33,7 +33,7 @@ class CaseFigures:
     opened: int
     answered: int
     within_sla: int
-    decided: int  # answered, or unanswered and past its deadline (monitor.audit's denominator for "in SLA")
+    decided: int  # answered, or unanswered and past its deadline (monitor.queue.audit's denominator for "in SLA")
     breached: int  # answered late, or still open past the deadline
     still_open: int
     dismissed: int  # closed without a response (not a complaint after all, spam, ...)
@@ -77,7 +77,7 @@ class DayData:
     """What the digest needs about one day: its rows and its fairness audit."""
 
     rows: DayRows
-    audit: AuditReport  # monitor.audit.audit_store over the same window
+    audit: AuditReport  # monitor.queue.audit.audit_store over the same window
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ class Digest:
     median: timedelta | None  # time to first response, all tiers
     p90: timedelta | None
     tiers: list[TierFigures]
-    parity: float | None  # slowest tier median / fastest tier median (monitor.audit)
+    parity: float | None  # slowest tier median / fastest tier median (monitor.queue.audit)
     slowest_tier: str | None
     fastest_tier: str | None
     parity_limit: float
@@ -148,7 +148,7 @@ def case_figures(report: AuditReport) -> CaseFigures:
 
 
 def response_times(cases: list[CaseRow]) -> tuple[timedelta | None, timedelta | None]:
-    """Median and p90 time to first response over all tiers (same definitions as monitor.audit)."""
+    """Median and p90 time to first response over all tiers (same definitions as monitor.queue.audit)."""
     ttfr = [c.responded_at - c.first_seen for c in cases if c.responded_at is not None]
     if not ttfr:
         return None, None

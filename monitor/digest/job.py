@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from monitor.audit import audit_store
 from monitor.config import Config
 from monitor.digest.build import DayData, Digest, build_digest
 from monitor.digest.load import day_window, load_day
 from monitor.digest.render import render
 from monitor.digest.send import Delivery, compose, deliver
 from monitor.errors import InputError
+from monitor.queue.audit import audit_store
 from monitor.store import Store
 
 

@@ -27,7 +27,6 @@ from typing import IO
 from rich.console import Console, RenderableType
 from rich.live import Live
 
-from monitor import cases
 from monitor.config import Config
 from monitor.errors import MonitorError
 from monitor.feed.render import ViewState, render
@@ -41,6 +40,7 @@ from monitor.feed.state import (
     gather_fairness,
     parse_filter,
 )
+from monitor.queue import cases
 from monitor.store import Store
 from monitor.text import one_line
 from monitor.timeutil import utcnow

@@ -22,6 +22,7 @@ from rich.text import Text
 from monitor import plugins
 from monitor.feed.safe import safe_block, safe_text
 from monitor.feed.state import ConnectorView, FairnessView, FeedState, QueueRow, StreamRow
+from monitor.queue.visibility import reach_visible
 from monitor.text import one_line
 from monitor.timeutil import format_duration
 
@@ -78,8 +79,10 @@ def followers_text(n: int | None) -> str:
 
 
 def shows_followers(row: QueueRow, blind_triage: bool) -> bool:
-    """Blind triage: reach is hidden while choosing what to work on, and shown once a case is claimed."""
-    return not blind_triage or row.state == "claimed"
+    """Blind triage (monitor.queue.visibility): reach is shown only while the case is under a live claim.
+
+    A QueueRow carries claimed_by only for a live claim (monitor.feed.state)."""
+    return reach_visible(blind_triage=blind_triage, live_claim=row.claimed_by is not None)
 
 
 def clock(dt: datetime | None, zone: str) -> str:

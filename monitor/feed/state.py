@@ -6,19 +6,17 @@ Every query is bounded (LIMIT, index ranges) so a frame costs the same with 1,00
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
-from typing import Any
 
-from monitor.audit import audit_store
-from monitor.cases import QUEUE_COLUMNS, QUEUE_FROM, queue_case, top
 from monitor.config import Config
-from monitor.models import MentionFilter
+from monitor.errors import NotFoundError
+from monitor.models import Case, CaseState, MentionFilter
 from monitor.models import parse_filter as parse_filter  # re-exported for the feed
-from monitor.queue import QueueCase, RankedCase, candidate_horizon, rank
+from monitor.queue.audit import audit_store
+from monitor.queue.cases import top
+from monitor.queue.policies import RankedCase, rank
 from monitor.store import Store
-from monitor.timeutil import parse_time, to_iso
 
 QUEUE_LIMIT = 30
 # a filtered stream looks through a bounded set of the newest matches (monitor.store.sqlite.feed)
@@ -43,6 +41,8 @@ class ConnectorView:
 
 @dataclass(frozen=True, slots=True)
 class QueueRow:
+    """A case as a feed row: the Case fields the feed shows, flattened, with the labels and the ranking's why."""
+
     case_id: int
     platform: str
     mention_id: str
@@ -118,20 +118,6 @@ class FeedState:
 # --- gathering ---------------------------------------------------------------------------------
 
 
-def _json_list(value: str | None) -> tuple[str, ...]:
-    if not value:
-        return ()
-    try:
-        data = json.loads(value)
-    except ValueError:
-        return ()
-    if isinstance(data, dict):  # signals: {"question": true, ...} → the names that fired
-        return tuple(str(k) for k, v in data.items() if v)
-    if isinstance(data, list):
-        return tuple(str(x) for x in data)
-    return ()
-
-
 def gather_connectors(store: Store, config: Config, now: datetime) -> tuple[ConnectorView, ...]:
     """Per enabled (or ever polled) platform: scheduler state, last poll, new mentions in the last hour."""
     states = store.connector_states()
@@ -165,66 +151,42 @@ def _ranked_rows(store: Store, ranked: list[RankedCase], *, claimed: bool = Fals
     """QueueRows for ranked cases, adding what the ranking does not carry (language, reasons, signals)."""
     if not ranked:
         return []
-    ids = [r.case.id for r in ranked]
-    extra = {
-        row[0]: row[1:]
-        for row in store.conn.execute(
-            "SELECT c.id, coalesce(m.language, m.lang), m.reasons, m.signals FROM cases c "
-            "JOIN mentions m ON m.platform = c.platform AND m.id = c.mention_id "
-            f"WHERE c.id IN ({', '.join('?' for _ in ids)})",
-            ids,
-        )
-    }
+    labels = store.case_labels([r.case.id for r in ranked])
     out = []
     for r in ranked:
         c = r.case
-        language, reasons, signals = extra.get(c.id, (None, None, None))
+        label = labels.get(c.id)
         out.append(
             QueueRow(
-                case_id=c.id, platform=c.platform, mention_id=c.mention_id, brand=c.brand, severity=c.severity,
-                state="claimed" if claimed else "new", due_at=c.due_at, first_seen=c.first_seen,
-                created_at=c.posted_at or c.first_seen, language=language, text=c.text or "", url=c.url or "",
-                author_handle=c.author_handle or "", followers=c.followers, verified=c.verified,
-                reasons=_json_list(reasons), signals=_json_list(signals),
-                claimed_by=c.claimed_by if claimed else None, escalated=c.escalated,
-                escalation_reason=c.escalation_reason, why=r.why,
+                case_id=c.id,
+                platform=c.platform,
+                mention_id=c.mention_id,
+                brand=c.brand,
+                severity=c.severity,
+                state="claimed" if claimed else "new",
+                due_at=c.due_at,
+                first_seen=c.first_seen,
+                created_at=c.posted_at or c.first_seen,
+                language=label.language if label else None,
+                text=c.text or "",
+                url=c.url or "",
+                author_handle=c.author_handle or "",
+                followers=c.followers,
+                verified=c.verified,
+                reasons=label.reasons if label else (),
+                signals=label.signals if label else (),
+                claimed_by=c.claimed_by if claimed else None,
+                escalated=c.escalated,
+                escalation_reason=c.escalation_reason,
+                why=r.why,
             )
-        )  # fmt: skip
+        )
     return out
 
 
-def _filtered_candidates(store: Store, config: Config, now: datetime, flt: FeedFilter, limit: int) -> list[QueueCase]:
-    """Available cases matching the filter that can reach the top `limit` (same horizon rule as cases.top)."""
-    where, params = _filter_sql(flt, "m")
-    base = f"{QUEUE_FROM} WHERE {_AVAILABLE}{where}"
-    nth = store.conn.execute(
-        f"SELECT c.due_at {base} ORDER BY c.due_at LIMIT 1 OFFSET ?", (to_iso(now), *params, max(limit - 1, 0))
-    ).fetchone()
-    horizon = " AND (c.due_at <= ? OR c.escalated = 1)" if nth else ""
-    extra = [to_iso(candidate_horizon(parse_time(nth[0]), config.fairness))] if nth else []
-    rows = store.conn.execute(f"SELECT {QUEUE_COLUMNS} {base}{horizon}", (to_iso(now), *params, *extra))
-    return [queue_case(r) for r in rows]
-
-
-_AVAILABLE = "c.state IN ('new', 'claimed') AND (c.state = 'new' OR c.claim_expires_at <= ?)"
-
-
-def _filter_sql(flt: FeedFilter, alias: str) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if flt.brand:
-        clauses.append(f"lower({alias}.brand) = lower(?)")
-        params.append(flt.brand)
-    if flt.platform:
-        clauses.append(f"lower({alias}.platform) = lower(?)")
-        params.append(flt.platform)
-    if flt.lang:
-        clauses.append(f"lower(coalesce({alias}.language, {alias}.lang)) = lower(?)")
-        params.append(flt.lang)
-    for word in flt.words:
-        clauses.append(f"instr(lower({alias}.text), lower(?)) > 0")
-        params.append(word)
-    return "".join(f" AND {c}" for c in clauses), params
+def _unclaimed(case: Case) -> Case:
+    """Ranked as a plain open case: the ranking's "why" would call a live claim expired."""
+    return replace(case, state=CaseState.NEW, claimed_by=None)
 
 
 def gather_queue(
@@ -232,40 +194,26 @@ def gather_queue(
 ) -> tuple[QueueRow, ...]:
     """The agent's own live claims (oldest deadline first), then the fair queue in service order.
 
-    Service order is monitor.queue.rank's (escalated first, then deadline with a bounded reach boost);
-    cases claimed by other agents are not in the queue (they are counted in the title instead).
+    Service order is the configured policy's (monitor.queue.policies: escalated first, then deadline with a
+    bounded reach boost); cases claimed by other agents are not in the queue (they are counted in the title).
     """
-    where, params = _filter_sql(flt, "m")
-    mine_rows = store.conn.execute(
-        f"SELECT {QUEUE_COLUMNS} {QUEUE_FROM} "
-        f"WHERE c.state = 'claimed' AND c.claimed_by = ? AND c.claim_expires_at > ?{where} ORDER BY c.due_at LIMIT ?",
-        (agent, to_iso(now), *params, limit),
-    ).fetchall()
-    # ranked as plain open cases: the ranking's "why" would call a claimed case's claim expired
-    mine_cases = [replace(queue_case(r), state="new", claimed_by=None) for r in mine_rows]
+    mine_cases = [_unclaimed(c) for c in store.my_claims(agent, now, flt, limit)]
     mine = [replace(row, claimed_by=agent) for row in _ranked_rows(store, rank(mine_cases, now, config), claimed=True)]
     room = max(limit - len(mine), 1)
-    if flt.active:
-        ranked = rank(_filtered_candidates(store, config, now, flt, room), now, config, room)
-    else:
-        ranked = top(store, config, now=now, limit=room)
+    ranked = top(store, config, now=now, limit=room, flt=flt if flt.active else None)
     return tuple(mine + _ranked_rows(store, ranked))
 
 
 def gather_case(store: Store, config: Config, case_id: int, now: datetime) -> QueueRow | None:
     """One case with its mention, whatever its state (the full view re-reads it after an action)."""
-    row = store.conn.execute(
-        f"SELECT {QUEUE_COLUMNS} {QUEUE_FROM} WHERE c.id = ?",
-        (case_id,),
-    ).fetchone()
-    if row is None:
+    try:
+        case = store.case(case_id)
+    except NotFoundError:
         return None
-    case = queue_case(row)
-    live_claim = case.state == "claimed" and case.claim_expires_at is not None and case.claim_expires_at > now
-    plain = replace(case, state="new", claimed_by=None)
-    out = _ranked_rows(store, rank([plain], now, config), claimed=live_claim)[0]
-    state = case.state if case.state != "claimed" or live_claim else "new"
-    return replace(out, state=state, claimed_by=case.claimed_by if live_claim else None)
+    live_claim = case.live_claim(now)
+    out = _ranked_rows(store, rank([_unclaimed(case)], now, config), claimed=live_claim)[0]
+    state = case.state if case.state != CaseState.CLAIMED or live_claim else CaseState.NEW
+    return replace(out, state=str(state), claimed_by=case.claimed_by if live_claim else None)
 
 
 def gather_stream(store: Store, flt: FeedFilter, limit: int = STREAM_LIMIT) -> tuple[StreamRow, ...]:
@@ -325,13 +273,7 @@ def gather(
     flt = flt or FeedFilter()
     with store.errors(), store.snapshot():
         connectors = gather_connectors(store, config, now)
-        iso = to_iso(now)
-        open_cases, breached, others = store.conn.execute(
-            "SELECT count(*), coalesce(sum(due_at < ?), 0), "
-            "coalesce(sum(state = 'claimed' AND claimed_by != ? AND claim_expires_at > ?), 0) "
-            "FROM cases WHERE state IN ('new', 'claimed')",
-            (iso, agent, iso),
-        ).fetchone()
+        counts = store.open_case_counts(now, agent)
         queue = gather_queue(store, config, now, flt, agent, queue_limit)
         stream = gather_stream(store, flt, stream_limit)
     return FeedState(
@@ -342,9 +284,9 @@ def gather(
         timezone=config.timezone,
         connectors=connectors,
         new_last_hour=sum(c.new_last_hour for c in connectors),
-        open_cases=int(open_cases),
-        breached=int(breached),
-        claimed_by_others=int(others),
+        open_cases=counts.open,
+        breached=counts.breached,
+        claimed_by_others=counts.claimed_by_others,
         queue=queue,
         stream=stream,
         fairness=fairness,

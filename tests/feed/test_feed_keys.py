@@ -1,4 +1,4 @@
-"""FeedApp: keys change the store through monitor.cases; views of several agents stay in step."""
+"""FeedApp: keys change the store through monitor.queue.cases; views of several agents stay in step."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import timedelta
 from feed_helpers import NOW, add
 from rich.console import Console
 
-from monitor.cases import case_events, get_case
 from monitor.config import Config
 from monitor.feed.live import FeedApp, decode_keys, print_once
+from monitor.queue.cases import case_events, get_case
 from monitor.store import Store
 
 
@@ -57,21 +57,21 @@ def test_claim_respond_dismiss_escalate(store: Store, config: Config) -> None:
     seed(store, config)
     app = app_for(store, config)
     press(app, "c")
-    assert get_case(store, 1)["state"] == "claimed" and get_case(store, 1)["claimed_by"] == "ana"
+    assert get_case(store, 1).state == "claimed" and get_case(store, 1).claimed_by == "ana"
     assert app.state.queue[0].state == "claimed" and "claimed case #1" in app.view.message
     press(app, "r")
-    assert get_case(store, 1)["state"] == "responded"
+    assert get_case(store, 1).state == "responded"
     assert [r.case_id for r in app.state.queue] == [2, 3]
     # dismiss asks for a reason; Esc cancels, an empty reason changes nothing
     press(app, "d", "esc")
-    assert get_case(store, 2)["state"] == "new" and app.view.prompt is None
+    assert get_case(store, 2).state == "new" and app.view.prompt is None
     press(app, "d", "enter")
-    assert get_case(store, 2)["state"] == "new" and app.view.message_is_error
+    assert get_case(store, 2).state == "new" and app.view.message_is_error
     press(app, "d", *"spamx", "backspace", "enter")
-    assert get_case(store, 2)["state"] == "dismissed" and get_case(store, 2)["dismissed_reason"] == "spam"
+    assert get_case(store, 2).state == "dismissed" and get_case(store, 2).dismissed_reason == "spam"
     press(app, "e", *"legal threat", "enter")
-    assert get_case(store, 3)["escalated"] == 1 and get_case(store, 3)["escalation_reason"] == "legal threat"
-    actions = [(e["actor"], e["action"]) for c in (1, 2, 3) for e in case_events(store, c)]
+    assert get_case(store, 3).escalated == 1 and get_case(store, 3).escalation_reason == "legal threat"
+    actions = [(e.actor, e.action) for c in (1, 2, 3) for e in case_events(store, c)]
     assert actions == [
         ("system", "open"), ("ana", "claim"), ("ana", "respond"),
         ("system", "open"), ("ana", "dismiss"),
@@ -83,7 +83,7 @@ def test_detail_view_actions_and_url(store: Store, config: Config) -> None:
     seed(store, config)
     app = app_for(store, config)
     press(app, "j", "enter", "c")
-    assert get_case(store, 2)["claimed_by"] == "ana"
+    assert get_case(store, 2).claimed_by == "ana"
     assert app.view.detail is not None and app.view.detail.state == "claimed"  # re-read after the action
     press(app, "o")
     assert app.printed_urls == ["https://example.com/reddit/2"]
@@ -107,7 +107,7 @@ def test_two_agents_see_each_others_claims_after_a_refresh(store: Store, config:
         assert [r.case_id for r in bob.state.queue] == [1, 2, 3]  # bob has not refreshed yet
         press(bob, "c")  # stale view: the claim is refused, not stolen
         assert bob.view.message_is_error and "claimed by ana" in bob.view.message
-        assert get_case(store, 1)["claimed_by"] == "ana"
+        assert get_case(store, 1).claimed_by == "ana"
         bob.refresh()
         assert [r.case_id for r in bob.state.queue] == [2, 3] and bob.state.claimed_by_others == 1
         press(bob, "c")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from feed_helpers import NOW, add, make_config
 
-from monitor.cases import claim, respond, top
 from monitor.config import Config
 from monitor.feed.state import FeedFilter, gather, gather_case, gather_fairness, parse_filter
+from monitor.queue.cases import claim, respond, top
 from monitor.store import PollRun, Store
 
 

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from monitor import cases
-from monitor.audit import AuditCase, AuditEvent, audit, audit_store, tier_names, tier_of
 from monitor.cli import main
 from monitor.config import Config
+from monitor.models import Case, CaseEvent, CaseState
+from monitor.queue import cases
+from monitor.queue.audit import audit, audit_store, tier_names, tier_of
 from monitor.store import Store
 
 from .conftest import T0, add_case, minutes, plain_config
@@ -20,9 +21,9 @@ H = timedelta(hours=1)
 
 
 def case(i: int, followers: int | None, seen: datetime, sla: timedelta, responded: datetime | None = None,
-         state: str = "responded", escalated: bool = False) -> AuditCase:  # fmt: skip
-    return AuditCase(id=i, first_seen=seen, due_at=seen + sla, severity=2, followers=followers, state=state,
-                     responded_at=responded, escalated=escalated)  # fmt: skip
+         state: str = "responded", escalated: bool = False) -> Case:  # fmt: skip
+    return Case(id=i, platform="twitter", mention_id=str(i), first_seen=seen, due_at=seen + sla, severity=2,
+                followers=followers, state=CaseState(state), responded_at=responded, escalated=escalated)  # fmt: skip
 
 
 FIXTURE = [
@@ -38,10 +39,10 @@ FIXTURE = [
     case(10, 100, T0 + 23 * H, 8 * H, state="claimed"),  # 100-1k: open, not yet due
 ]
 EVENTS = [
-    AuditEvent(6, T0 + minutes(5), "ana", "claim", {"out_of_order": True, "rank": 4}),
-    AuditEvent(7, T0 + minutes(6), "bo", "claim", {"rank": 1}),
-    AuditEvent(5, T0 + minutes(2), "lead", "escalate", {"reason": "legal"}),
-    AuditEvent(9, T0 - minutes(5), "ana", "claim", {"out_of_order": True}),  # outside the window
+    CaseEvent(6, T0 + minutes(5), "ana", "claim", {"out_of_order": True, "rank": 4}),
+    CaseEvent(7, T0 + minutes(6), "bo", "claim", {"rank": 1}),
+    CaseEvent(5, T0 + minutes(2), "lead", "escalate", {"reason": "legal"}),
+    CaseEvent(9, T0 - minutes(5), "ana", "claim", {"out_of_order": True}),  # outside the window
 ]
 
 

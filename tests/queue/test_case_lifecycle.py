@@ -5,21 +5,23 @@ from __future__ import annotations
 import contextlib
 import random
 import sqlite3
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
-from monitor import cases
 from monitor.config import Config
 from monitor.errors import ConflictError, NotFoundError
-from monitor.queue import QueueCase, rank
+from monitor.models import Case
+from monitor.queue import cases
+from monitor.queue.policies import rank
 from monitor.store import Store
+from monitor.timeutil import to_iso
 
 from .conftest import T0, add_case, minutes
 
 
 def actions(store: Store, case_id: int) -> list[tuple[str, str | None, str | None, str]]:
-    return [(e["action"], e["from_state"], e["to_state"], e["actor"]) for e in cases.case_events(store, case_id)]
+    return [(e.action, e.from_state, e.to_state, e.actor) for e in cases.case_events(store, case_id)]
 
 
 def test_full_lifecycle_appends_one_event_per_transition(store: Store, config: Config) -> None:
@@ -28,18 +30,18 @@ def test_full_lifecycle_appends_one_event_per_transition(store: Store, config: C
     got = cases.next_case(store, config, agent="ana", now=now)
     assert got is not None and got.case.id == cid
     row = cases.get_case(store, cid)
-    assert (row["state"], row["claimed_by"], row["claim_expires_at"]) == ("claimed", "ana", "2026-11-28T09:35:00Z")
+    assert (row.state, row.claimed_by, to_iso(row.claim_expires_at)) == ("claimed", "ana", "2026-11-28T09:35:00Z")  # type: ignore[arg-type]
     cases.respond(store, cid, agent="ana", now=T0 + minutes(20), note="sent a DM")
     cases.respond(store, cid, agent="ana", now=T0 + minutes(40))  # a second answer keeps the first time
     row = cases.resolve(store, cid, agent="ana", now=T0 + minutes(60))
-    assert row["state"] == "resolved"
-    assert row["responded_at"] == "2026-11-28T09:20:00Z" and row["responded_by"] == "ana"
+    assert row.state == "resolved"
+    assert to_iso(row.responded_at) == "2026-11-28T09:20:00Z" and row.responded_by == "ana"  # type: ignore[arg-type]
     assert actions(store, cid) == [
         ("open", None, "new", "system"), ("claim", "new", "claimed", "ana"),
         ("respond", "claimed", "responded", "ana"), ("respond", "responded", "responded", "ana"),
         ("resolve", "responded", "resolved", "ana"),
     ]  # fmt: skip
-    assert cases.case_events(store, cid)[2]["detail"] == {"note": "sent a DM"}
+    assert cases.case_events(store, cid)[2].detail == {"note": "sent a DM"}
     with pytest.raises(ConflictError):
         cases.respond(store, cid, agent="ana", now=T0 + minutes(61))
     with pytest.raises(ConflictError):
@@ -58,12 +60,12 @@ def test_wrong_transitions_and_unknown_ids(store: Store, config: Config) -> None
     with pytest.raises(ConflictError):
         cases.respond(store, cid, agent="bo", now=T0 + minutes(1))
     renewed = cases.claim(store, config, cid, agent="ana", now=T0 + minutes(10))  # own claim: renewed
-    assert renewed["claim_expires_at"] == "2026-11-28T09:40:00Z"
+    assert to_iso(renewed.case.claim_expires_at) == "2026-11-28T09:40:00Z"  # type: ignore[arg-type]
     cases.release(store, cid, agent="ana", now=T0 + minutes(11))
     cases.dismiss(store, cid, agent="bo", now=T0 + minutes(12), reason="not about us")
     with pytest.raises(ConflictError):
         cases.escalate(store, cid, agent="bo", now=T0 + minutes(13), reason="press")
-    assert cases.get_case(store, cid)["dismissed_reason"] == "not about us"
+    assert cases.get_case(store, cid).dismissed_reason == "not about us"
 
 
 def test_events_are_append_only(store: Store, config: Config) -> None:
@@ -84,7 +86,7 @@ def test_claims_expire_back_into_the_queue(store: Store, config: Config) -> None
     got = cases.next_case(store, config, agent="bo", now=T0 + minutes(31))
     assert got is not None and got.case.id == a
     assert actions(store, a)[-2:] == [("expire", "claimed", "new", "system"), ("claim", "new", "claimed", "bo")]
-    assert cases.case_events(store, a)[-2]["detail"] == {"claimed_by": "ana"}
+    assert cases.case_events(store, a)[-2].detail == {"claimed_by": "ana"}
     with pytest.raises(ConflictError):
         cases.respond(store, a, agent="ana", now=T0 + minutes(32))
 
@@ -94,9 +96,9 @@ def test_out_of_order_claim_is_logged_with_rank(store: Store, config: Config) ->
     ranked = cases.top(store, config, now=T0 + minutes(20), limit=50)
     third = ranked[2].case.id
     row = cases.claim(store, config, third, agent="bo", now=T0 + minutes(20))
-    assert row["claim_detail"] == {"via": "claim", "out_of_order": True, "rank": 3, "top_case": ranked[0].case.id}
+    assert row.detail == {"via": "claim", "out_of_order": True, "rank": 3, "top_case": ranked[0].case.id}
     top = cases.claim(store, config, ranked[0].case.id, agent="bo", now=T0 + minutes(21))
-    assert "out_of_order" not in top["claim_detail"]
+    assert "out_of_order" not in top.detail
     assert len(ids) == 12
 
 
@@ -111,11 +113,8 @@ def test_escalation_jumps_the_line(store: Store, config: Config) -> None:
         cases.escalate(store, late, agent="lead", now=T0 + minutes(8), reason="again")
 
 
-def _all_available(store: Store, config: Config, now_iso: str) -> list[QueueCase]:
-    rows = store.conn.execute(
-        f"SELECT {cases.QUEUE_COLUMNS} {cases.QUEUE_FROM} WHERE {cases._AVAILABLE}", {"now": now_iso}
-    ).fetchall()
-    return [cases.queue_case(r) for r in rows]
+def _all_available(store: Store, config: Config, now_iso: str) -> list[Case]:
+    return store.available_cases(datetime.fromisoformat(now_iso))
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -136,6 +135,5 @@ def test_sql_top_n_and_rank_match_ranking_everything(store: Store, config: Confi
     for n in (1, 7, 50, 400):
         assert [r.case.id for r in cases.top(store, config, now=now, limit=n)] == [r.case.id for r in everything[:n]]
     for r in rng.sample(everything, 25):
-        sql = f"SELECT {cases.QUEUE_COLUMNS} {cases.QUEUE_FROM} WHERE c.id = ?"
-        me = store.conn.execute(sql, (r.case.id,)).fetchone()
-        assert cases._rank_of(store.conn, config, cases.queue_case(me), now=now) == r.position
+        me = store.case(r.case.id)
+        assert cases.rank_of(store, config, me, now=now) == r.position

@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from monitor import cases
 from monitor.config import Config
 from monitor.pipeline import process_pending, reset_classifications
+from monitor.queue import cases
 from monitor.store import Store
+from monitor.timeutil import to_iso
 
 from .conftest import T0, KeywordClassifier, mention, minutes
 
@@ -36,8 +37,8 @@ def test_opens_cases_only_for_complaints_and_is_idempotent(store: Store, config:
     queued = cases.top(store, config, now=T0 + minutes(2))
     assert sorted(r.case.mention_id for r in queued) == ["0", "2"]
     c = cases.get_case(store, queued[0].case.id)
-    assert (c["severity"], c["first_seen"], c["due_at"]) == (3, "2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z")
-    assert c["author_followers"] in (1, 100)
+    assert (c.severity, to_iso(c.first_seen), to_iso(c.due_at)) == (3, "2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z")
+    assert c.followers in (1, 100)
     again = process_pending(store, config, now=T0 + minutes(3), classifier=clf)
     assert (again.classified, again.cases_opened) == (0, 0)
     assert store.count("SELECT count(*) FROM cases") == 2

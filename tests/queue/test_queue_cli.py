@@ -40,14 +40,15 @@ def test_queue_next_claim_respond_resolve(store: Store, config: Config, config_p
 
     assert run(config_path, "next", "--json") == 0
     got = json.loads(capsys.readouterr().out)
-    assert (got["mention_id"], got["claimed_by"]) == ("1", "ana") and "followers" not in got
+    # next claimed it: under a live claim reach is shown (monitor.queue.visibility), as for `claim`
+    assert (got["mention_id"], got["claimed_by"]) == ("1", "ana") and got["followers"] == 1_500_000
     assert run(config_path, "next") == 0
     assert "claimed case 2 for ana" in capsys.readouterr().out
     assert run(config_path, "next") == 0
     assert "the queue is empty" in capsys.readouterr().out
 
     assert run(config_path, "claim", "1", "--json") == 0  # own claim renewed: now details are shown
-    assert json.loads(capsys.readouterr().out)["author_followers"] == 1_500_000
+    assert json.loads(capsys.readouterr().out)["followers"] == 1_500_000
     assert run(config_path, "respond", "1", "--note", "replied publicly") == 0
     assert run(config_path, "resolve", "1") == 0
     capsys.readouterr()

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.queue import QueueCase, rank, reach_boost, sort_key
+from monitor.models import Case as QueueCase
+from monitor.queue.policies import rank, reach_boost, sort_key
 
 from .conftest import T0, plain_config
 

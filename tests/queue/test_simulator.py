@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from monitor.cli import main
-from monitor.simulate import generate, simulate
+from monitor.queue.simulate import generate, simulate
 
 from .conftest import plain_config
 

@@ -1,7 +1,8 @@
 """The fairness audit: does a 40-follower complaint get answered as fast as a 400k-follower one?
 
-`audit(cases, events, since=, until=, now=, config=)` is pure; `audit_store(store, config, since=, until=,
-now=)` reads the window from the store and calls it. The digest and the feed use `audit_store`.
+`audit(cases, events, since=, until=, now=, config=)` is pure (monitor.models.Case and CaseEvent);
+`audit_store(store, config, since=, until=, now=)` reads the window from the store and calls it. The digest
+and the feed use `audit_store`.
 
 Definitions (also in docs/queue.md):
 - A case belongs to the window when since <= first_seen < until; its tier comes from the author's follower
@@ -20,41 +21,20 @@ Definitions (also in docs/queue.md):
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.config import Config
-from monitor.store import Store
+from monitor.models import Case, CaseEvent, CaseState
+from monitor.store.protocol_cases import CaseStore
 from monitor.timeutil import to_iso
 
 UNKNOWN_TIER = "unknown"
-
-
-@dataclass(frozen=True, slots=True)
-class AuditCase:
-    id: int
-    first_seen: datetime
-    due_at: datetime
-    severity: int
-    followers: int | None
-    state: str
-    responded_at: datetime | None = None
-    escalated: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEvent:
-    case_id: int
-    at: datetime
-    actor: str
-    action: str
-    detail: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +151,7 @@ def _median(values: Sequence[timedelta]) -> timedelta:
     return timedelta(seconds=statistics.median(v.total_seconds() for v in values))
 
 
-def _tier_figures(name: str, cases: Sequence[AuditCase], now: datetime) -> TierFigures:
+def _tier_figures(name: str, cases: Sequence[Case], now: datetime) -> TierFigures:
     ttfr: list[timedelta] = []
     within = decided = dismissed = still_open = escalated = 0
     for c in cases:
@@ -181,28 +161,40 @@ def _tier_figures(name: str, cases: Sequence[AuditCase], now: datetime) -> TierF
             decided += 1
             within += c.responded_at <= c.due_at
             continue
-        if c.state == "dismissed":
+        if c.state == CaseState.DISMISSED:
             dismissed += 1
             continue
-        if c.state in ("new", "claimed"):
+        if c.is_open:
             still_open += 1
         if now > c.due_at:
             decided += 1
     return TierFigures(
-        tier=name, complaints=len(cases), answered=len(ttfr), within_sla=within, decided=decided,
-        dismissed=dismissed, still_open=still_open, escalated=escalated,
-        median_ttfr=_median(ttfr) if ttfr else None, p90_ttfr=p90(ttfr) if ttfr else None,
-    )  # fmt: skip
+        tier=name,
+        complaints=len(cases),
+        answered=len(ttfr),
+        within_sla=within,
+        decided=decided,
+        dismissed=dismissed,
+        still_open=still_open,
+        escalated=escalated,
+        median_ttfr=_median(ttfr) if ttfr else None,
+        p90_ttfr=p90(ttfr) if ttfr else None,
+    )
 
 
 def audit(
-    cases: Iterable[AuditCase], events: Iterable[AuditEvent], *, since: datetime, until: datetime,
-    now: datetime, config: Config,
-) -> AuditReport:  # fmt: skip
+    cases: Iterable[Case],
+    events: Iterable[CaseEvent],
+    *,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    config: Config,
+) -> AuditReport:
     """Per-tier figures, parity and per-agent counts for cases first seen in [since, until)."""
     bounds = config.fairness.follower_tiers
     names = tier_names(bounds)
-    by_tier: dict[str, list[AuditCase]] = {n: [] for n in [*names, UNKNOWN_TIER]}
+    by_tier: dict[str, list[Case]] = {n: [] for n in [*names, UNKNOWN_TIER]}
     for c in cases:
         if since <= c.first_seen < until:
             by_tier[tier_of(c.followers, bounds, names)].append(c)
@@ -227,35 +219,19 @@ def audit(
         elif e.action == "escalate":
             escalations[e.actor] += 1
     return AuditReport(
-        since=since, until=until, now=now, tiers=tiers, parity=parity, slowest_tier=slowest, fastest_tier=fastest,
+        since=since,
+        until=until,
+        now=now,
+        tiers=tiers,
+        parity=parity,
+        slowest_tier=slowest,
+        fastest_tier=fastest,
         out_of_order_by_agent=dict(sorted(out_of_order.items())),
         escalations_by_agent=dict(sorted(escalations.items())),
-    )  # fmt: skip
+    )
 
 
-def audit_store(store: Store, config: Config, *, since: datetime, until: datetime, now: datetime) -> AuditReport:
+def audit_store(store: CaseStore, config: Config, *, since: datetime, until: datetime, now: datetime) -> AuditReport:
     """The audit of cases first seen in [since, until), as known at `now` (stable API: digest, feed)."""
-    lo, hi = to_iso(since), to_iso(until)
-    with store.errors():
-        case_rows = store.conn.execute(
-            "SELECT id, first_seen, due_at, severity, author_followers, state, responded_at, escalated "
-            "FROM cases WHERE first_seen >= ? AND first_seen < ?",
-            (lo, hi),
-        ).fetchall()
-        event_rows = store.conn.execute(
-            "SELECT case_id, at, actor, action, detail FROM events WHERE action IN ('claim', 'escalate') "
-            "AND at >= ? AND at < ?",
-            (lo, hi),
-        ).fetchall()
-    cases = [
-        AuditCase(id=r[0], first_seen=datetime.fromisoformat(r[1]), due_at=datetime.fromisoformat(r[2]),
-                  severity=r[3], followers=r[4], state=r[5],
-                  responded_at=datetime.fromisoformat(r[6]) if r[6] else None, escalated=bool(r[7]))
-        for r in case_rows
-    ]  # fmt: skip
-    events = [
-        AuditEvent(case_id=r[0], at=datetime.fromisoformat(r[1]), actor=r[2], action=r[3],
-                   detail=json.loads(r[4]) if r[4] else {})
-        for r in event_rows
-    ]  # fmt: skip
+    cases, events = store.audit_rows(since, until)
     return audit(cases, events, since=since, until=until, now=now, config=config)

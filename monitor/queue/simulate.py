@@ -10,9 +10,10 @@ Model (deterministic for a seed):
 - Severity mix 4/3/2/1 = 10/20/35/35%; handling time log-normal, mean `handle_minutes`, 1..60 min.
 - The first response is sent when handling ends; TTFR = response - arrival.
 
-Policies: "fair" (monitor.queue's rule, with the real boost function), "fifo" (first seen first) and
-"followers" (biggest accounts first, the common practice). The audit is monitor.audit's, so the figures
-mean exactly what they mean on a real store.
+Policies: the same QueuePolicy objects the live queue uses (monitor.queue.policies): "fair" (the fair rule,
+with the real boost function), "fifo" (first seen first), "followers" (biggest accounts first, the common
+practice), and any installed plug-in. The audit is monitor.queue.audit's, so the figures mean exactly what
+they mean on a real store.
 """
 
 from __future__ import annotations
@@ -20,15 +21,16 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from monitor.audit import AuditCase, AuditReport, audit
 from monitor.config import Config
-from monitor.queue import QueueCase, reach_boost, sort_key
+from monitor.models import Case, CaseState
+from monitor.queue.audit import AuditReport, audit
+from monitor.queue.policies import QueuePolicy, get_policy
 
-POLICIES = ("fair", "fifo", "followers")
+POLICIES = ("fair", "fifo", "followers")  # the built-in policies; --policy all runs every installed one
 SEVERITY_MIX = ((4, 0.10), (3, 0.20), (2, 0.35), (1, 0.35))
 START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday; the day profile starts at midnight
 VIRAL_SHARE = 0.03
@@ -59,8 +61,13 @@ class SimResult:
     report: AuditReport
 
     def as_dict(self) -> dict[str, Any]:
-        return {"policy": self.policy, "params": self.params, "arrivals": self.arrivals,
-                "utilisation": round(self.utilisation, 4), "audit": self.report.as_dict()}  # fmt: skip
+        return {
+            "policy": self.policy,
+            "params": self.params,
+            "arrivals": self.arrivals,
+            "utilisation": round(self.utilisation, 4),
+            "audit": self.report.as_dict(),
+        }
 
 
 def default_rate(agents: int, handle_minutes: float, utilisation: float = 0.9) -> float:
@@ -97,30 +104,39 @@ def generate(*, hours: float, rate: float, seed: int, handle_minutes: float) -> 
         out.append(SimCase(len(out), t, severity, followers, velocity, handle))
 
 
-def _priority(case: SimCase, policy: str, config: Config) -> tuple[Any, ...]:
-    if policy == "fifo":
-        return (case.arrival, case.id)
-    if policy == "followers":
-        return (-case.followers, case.arrival, case.id)
+def as_case(case: SimCase, config: Config) -> Case:
+    """The simulated complaint as the queue sees it, observed OBSERVED_AFTER after posting."""
     first = START + timedelta(seconds=case.arrival)
     observed_for = OBSERVED_AFTER
-    qc = QueueCase(
-        id=case.id, platform="sim", mention_id=str(case.id), severity=case.severity, first_seen=first,
-        due_at=first + config.sla_for(case.severity), followers=case.followers,
+    return Case(
+        id=case.id,
+        platform="sim",
+        mention_id=str(case.id),
+        severity=case.severity,
+        first_seen=first,
+        due_at=first + config.sla_for(case.severity),
+        followers=case.followers,
         likes=round(case.velocity * observed_for.total_seconds() / 60.0),
-        posted_at=first - observed_for, observed_at=first,
-    )  # fmt: skip
-    boost, _ = reach_boost(qc, config.fairness)
-    return sort_key(qc, qc.due_at - boost)
+        posted_at=first - observed_for,
+        observed_at=first,
+    )
 
 
 def simulate(
-    policy: str, *, agents: int = 8, hours: float = 168.0, rate: float | None = None, seed: int = 1,
-    config: Config, handle_minutes: float = 6.0,
-) -> SimResult:  # fmt: skip
+    policy: str | QueuePolicy,
+    *,
+    agents: int = 8,
+    hours: float = 168.0,
+    rate: float | None = None,
+    seed: int = 1,
+    config: Config,
+    handle_minutes: float = 6.0,
+) -> SimResult:
     """Run one policy over the same generated arrivals (same seed -> same arrivals for every policy)."""
-    if policy not in POLICIES:
-        raise ValueError(f"unknown policy {policy!r}; choose from {', '.join(POLICIES)}")
+    try:
+        pol = get_policy(policy) if isinstance(policy, str) else policy
+    except KeyError as exc:
+        raise ValueError(exc.args[0]) from None
     if agents < 1 or hours <= 0:
         raise ValueError("agents must be >= 1 and hours > 0")
     per_hour = rate if rate is not None else default_rate(agents, handle_minutes)
@@ -146,7 +162,7 @@ def simulate(
         if now == next_done:
             heapq.heappop(busy)
         elif now == next_arrival:
-            heapq.heappush(waiting, (_priority(cases[i], policy, config), i))
+            heapq.heappush(waiting, (pol.key(as_case(cases[i], config), config.fairness), i))
             i += 1
         while waiting and len(busy) < on_duty(now):
             _, idx = heapq.heappop(waiting)
@@ -154,21 +170,27 @@ def simulate(
             responded[idx] = done
             heapq.heappush(busy, done)
     audit_cases = [
-        AuditCase(id=c.id, first_seen=START + timedelta(seconds=c.arrival),
-                  due_at=START + timedelta(seconds=c.arrival) + config.sla_for(c.severity), severity=c.severity,
-                  followers=c.followers, state="responded",
-                  responded_at=START + timedelta(seconds=math.floor(responded[c.id])))
+        replace(
+            as_case(c, config),
+            state=CaseState.RESPONDED,
+            responded_at=START + timedelta(seconds=math.floor(responded[c.id])),
+        )
         for c in cases
-    ]  # fmt: skip
+    ]
     end = START + timedelta(seconds=now + 1)
     report = audit(audit_cases, [], since=START, until=end, now=end, config=config)
-    params = {"agents": agents, "hours": hours, "rate_per_hour": round(per_hour, 3), "seed": seed,
-              "handle_minutes": handle_minutes,
-              "max_reach_boost_seconds": int(config.fairness.max_reach_boost.total_seconds())}  # fmt: skip
-    return SimResult(policy, params, len(cases), busy_time / duty_time if duty_time else 0.0, report)
+    params = {
+        "agents": agents,
+        "hours": hours,
+        "rate_per_hour": round(per_hour, 3),
+        "seed": seed,
+        "handle_minutes": handle_minutes,
+        "max_reach_boost_seconds": int(config.fairness.max_reach_boost.total_seconds()),
+    }
+    return SimResult(pol.name, params, len(cases), busy_time / duty_time if duty_time else 0.0, report)
 
 
-def compare(policies: list[str], **kwargs: Any) -> list[SimResult]:
+def compare(policies: list[str] | list[QueuePolicy], **kwargs: Any) -> list[SimResult]:
     return [simulate(p, **kwargs) for p in policies]
 
 
