@@ -1,7 +1,7 @@
 """Ingest: `monitor import` of JSON Lines against a bare sqlite3 executemany of the same rows, same run.
 
 Measured, in one process tree:
-  library    monitor.importer.import_file into a fresh store (parse, validate, rows, authors, FTS, batches)
+  library    monitor.ingest.importer.import_file into a fresh store (parse, validate, rows, authors, FTS, batches)
   baseline   the very rows the importer writes, built before the clock starts, executemany'd in batches of
              the same size with the same pragmas (WAL, synchronous=NORMAL) into
                (a) a bare table (same columns, no key, no index, no FTS) and
@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from monitor.importer import BATCH_SIZE, _decode, import_file
+from monitor.ingest.importer import BATCH_SIZE, _decode, import_file
 from monitor.store import open_store
 from monitor.store.sqlite.mentions import _INSERT_MENTION, _MENTION_COLUMNS, _mention_row
 from monitor.timeutil import parse_time, to_iso

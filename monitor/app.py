@@ -16,7 +16,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import click
 
 from monitor.config import Config, load_config
-from monitor.store import SqliteStore, open_store
+from monitor.store import Store, open_store
 from monitor.text import for_json
 
 P = ParamSpec("P")
@@ -28,7 +28,7 @@ class AppContext:
         self.config_path = config_path
         self.db_path = db_path
         self._config: Config | None = None
-        self._store: SqliteStore | None = None
+        self._store: Store | None = None
 
     @property
     def config(self) -> Config:
@@ -44,7 +44,7 @@ class AppContext:
         return Path(self.db_path) if self.db_path else self.config.store
 
     @property
-    def store(self) -> SqliteStore:
+    def store(self) -> Store:
         # typed as the SQLite backend until the case commands take the Store protocol (monitor.store.protocol)
         if self._store is None:
             # --db as typed: a URL must not go through Path, which folds its "//"

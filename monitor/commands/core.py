@@ -9,7 +9,7 @@ import click
 
 from monitor.app import AppContext, echo_json, pass_app, warn
 from monitor.errors import ConfigError, InputError, PartialInputError, StoreError
-from monitor.importer import BATCH_SIZE, Rejected, import_file
+from monitor.ingest.importer import BATCH_SIZE, Rejected, import_file
 from monitor.store import salvage
 from monitor.text import for_terminal
 from monitor.timeutil import to_iso, utcnow
@@ -77,7 +77,7 @@ def _process_new(app: AppContext) -> dict[str, int | str] | None:
         warn(f"not classified yet (no usable config: {str(exc).splitlines()[0]}); "
              "run `monitor --config PATH process` to classify and open cases")  # fmt: skip
         return None
-    from monitor.pipeline import process_pending  # loads the model: only when needed
+    from monitor.ingest.pipeline import process_pending  # loads the model: only when needed
 
     return process_pending(app.store, config, now=utcnow()).as_dict()
 

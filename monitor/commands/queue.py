@@ -369,7 +369,7 @@ def simulate_cmd(
 @pass_app
 def process_cmd(app: AppContext, batch_size: int, as_json: bool) -> None:
     """Classify unclassified mentions and open a case for each complaint (idempotent)."""
-    from monitor.pipeline import process_pending
+    from monitor.ingest.pipeline import process_pending
 
     result = process_pending(app.store, app.config, now=utcnow(), batch_size=batch_size)
     if as_json:

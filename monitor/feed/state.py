@@ -271,7 +271,7 @@ def gather(
     less often than the rest (see FAIRNESS_EVERY in live.py).
     """
     flt = flt or FeedFilter()
-    with store.errors(), store.snapshot():
+    with store.snapshot():
         connectors = gather_connectors(store, config, now)
         counts = store.open_case_counts(now, agent)
         queue = gather_queue(store, config, now, flt, agent, queue_limit)

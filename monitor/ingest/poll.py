@@ -230,7 +230,7 @@ def poll_once(
 ) -> PollReport:
     """Poll each enabled platform (or the named ones) once. One platform's failure never stops another.
 
-    process=True hands new mentions to monitor.pipeline.process_pending afterwards (when it exists).
+    process=True hands new mentions to monitor.ingest.pipeline.process_pending afterwards (when it exists).
     """
     enabled = config.platforms.enabled()
     names = [p for p in enabled if platforms is None or p in platforms]
@@ -247,6 +247,6 @@ def poll_once(
 
 def after_poll(store: Store, config: Config, now: datetime) -> None:
     """Classify the new mentions and open cases for the complaints (the pipeline's one entry point)."""
-    from monitor.pipeline import process_pending  # loads the classifier: only when a poll stored something
+    from monitor.ingest.pipeline import process_pending  # loads the classifier: only when a poll stored something
 
     process_pending(store, config, now=now)

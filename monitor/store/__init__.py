@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from monitor.errors import ConfigError
+from monitor.store.protocol import Store
 from monitor.store.records import (
     CaseRow,
     ClassifiedMention,
@@ -27,10 +28,6 @@ from monitor.store.records import (
     StoreStatus,
 )
 from monitor.store.sqlite import SqliteStore, salvage
-
-# Transitional: `Store(path)` still constructs the SQLite backend until every caller uses open_store();
-# the protocol is monitor.store.protocol.Store.
-Store = SqliteStore
 
 __all__ = [
     "CaseRow",
@@ -60,10 +57,9 @@ _SQLITE_PREFIX = "sqlite:///"  # sqlite:///relative.db, sqlite:////absolute/path
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):/")
 
 
-def open_store(target: str | Path, *, migrate_schema: bool = True) -> SqliteStore:
+def open_store(target: str | Path, *, migrate_schema: bool = True) -> Store:
     """Open the store at `target`: a SQLite file path, or a "sqlite:///path" URL.
 
-    Returns the SQLite backend (annotated as such until every case function takes the Store protocol).
     A PostgreSQL URL raises ConfigError: that backend is not installed yet.
     """
     text = str(target)

@@ -13,7 +13,7 @@ import pytest
 
 from connectors.fake import FakePlatforms, fake_config_data, fake_env, start_fake_platforms
 from monitor.config import Config, parse_config
-from monitor.store import Store
+from monitor.store import Store, open_store
 
 
 class Clock:
@@ -68,7 +68,7 @@ def make_config(
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "store.db") as s:
+    with open_store(tmp_path / "store.db") as s:
         yield s
 
 

@@ -17,7 +17,7 @@ from monitor.connector import Query, RateLimited
 from monitor.ingest.poll import poll_once
 from monitor.ingest.scheduler import build_scheduler
 from monitor.plugins import make_connector as get_connector
-from monitor.store import Store
+from monitor.store import Store, open_store
 from monitor.timeutil import parse_time, utcnow
 
 
@@ -261,7 +261,7 @@ def test_scheduler_runs_one_job_per_connector(fake_factory, config_for, tmp_path
     finally:
         scheduler.shutdown(wait=True)
     assert seen == {"twitter": "ok", "reddit": "ok", "youtube": "ok"}
-    with Store(db) as s:
+    with open_store(db) as s:
         assert count(s, "SELECT count(*) FROM mentions") == len(fake.truth())
 
 

@@ -15,19 +15,19 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from digest_helpers import NOW, make_config
+from cm_testing.digest import NOW, make_config
 from hypothesis import given
 from hypothesis import strategies as st
 
 from monitor.digest import default_day, make_digest
 from monitor.digest.load import day_window
 from monitor.digest.themes import brand_words, group_terms, label, term_counts, terms
-from monitor.store import Store
+from monitor.store import open_store
 from monitor.text import for_html, safe_url
 
 
 def _digest(path: Path):  # type: ignore[no-untyped-def]
-    with Store(path) as store:
+    with open_store(path) as store:
         return make_digest(store, make_config(path), day=date(2026, 11, 20), now=NOW)
 
 
@@ -117,12 +117,12 @@ def test_agents(fixture_store: Path) -> None:
 
 def test_empty_store_builds_an_empty_digest(tmp_path: Path) -> None:
     path = tmp_path / "empty.db"
-    with Store(path) as store:
+    with open_store(path) as store:
         d = make_digest(store, make_config(path), day=date(2026, 11, 20), now=NOW)
     assert d.mentions == 0 and d.cases.opened == 0 and d.parity is None and not d.parity_alert
     assert d.oldest == [] and d.themes == [] and d.median is None
     assert not d.partial
-    with Store(path) as store:
+    with open_store(path) as store:
         assert make_digest(store, make_config(path), day=date(2026, 11, 21), now=NOW).partial
 
 

@@ -6,17 +6,17 @@ from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
-from digest_helpers import NOW, SUBJECT, make_config
+from cm_testing.digest import NOW, SUBJECT, make_config
 
 from monitor.digest import prepare
 from monitor.digest.job import Rendered
-from monitor.store import Store
+from monitor.store import open_store
 
 BIDI_AND_CONTROLS = ("\u202e", "\u202d", "\u2066", "\x1b", "\x07")
 
 
 def _rendered(path: Path) -> Rendered:
-    with Store(path) as store:
+    with open_store(path) as store:
         return prepare(store, make_config(path), day=date(2026, 11, 20), now=NOW)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from digest_helpers import (
+from cm_testing.digest import (
     NOW,
     RECIPIENT,
     SMTP_PASSWORD,
@@ -32,7 +32,7 @@ from monitor.config import Config
 from monitor.digest import prepare, send
 from monitor.digest.job import Rendered
 from monitor.errors import DeliveryError
-from monitor.store import Store
+from monitor.store import Store, open_store
 
 DATE = "2026-11-20"
 AUTH_ENV = {"DIGEST_SMTP_USER": SMTP_USER, "DIGEST_SMTP_PASSWORD": SMTP_PASSWORD}
@@ -146,7 +146,7 @@ def _prepare(store: Store, port: int) -> tuple[Config, Rendered]:
 
 def test_each_recipient_gets_it_once(fixture_store: Path, smtp_server: tuple[LoopbackController, Inbox]) -> None:
     controller, inbox = smtp_server
-    with Store(fixture_store) as store:
+    with open_store(fixture_store) as store:
         config, rendered = _prepare(store, controller.port)
         send(store, config, rendered, recipients=["a@example.com"], now=NOW)
         # the same address in another spelling is the same recipient; a duplicate in one call is sent once
@@ -165,7 +165,7 @@ def test_a_refused_recipient_fails_alone_and_is_sent_on_the_next_run(
     controller, inbox = smtp_server
     inbox.unknown_users = {"b@example.com"}
     recipients = ["b@example.com", "c@example.com"]
-    with Store(fixture_store) as store:
+    with open_store(fixture_store) as store:
         config, rendered = _prepare(store, controller.port)
         with pytest.raises(DeliveryError) as failure:
             send(store, config, rendered, recipients=recipients, now=NOW)
@@ -228,7 +228,7 @@ def test_tls_modes(tmp_path: Path, fixture_store: Path, tls_cert: tuple[Path, Pa
             fixture_store, controller.port, environ={"U": SMTP_USER, "P": SMTP_PASSWORD},
             security=security, ca_file=str(cert), username_env="U", password_env="P",
         )  # fmt: skip
-        with Store(fixture_store) as store:
+        with open_store(fixture_store) as store:
             rendered = prepare(store, config, day=date(2026, 11, 20), now=NOW)
             result = send(store, config, rendered, recipients=[RECIPIENT], now=NOW)
             assert [r for r, _ in result.sent] == [RECIPIENT]

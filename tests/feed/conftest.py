@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from feed_helpers import make_config
+from cm_testing.feed import make_config
 
 from monitor.config import Config
-from monitor.store import Store
+from monitor.store import Store, open_store
 
 
 @pytest.fixture
@@ -23,5 +19,5 @@ def config(tmp_path: Path) -> Config:
 
 @pytest.fixture
 def store(config: Config) -> Iterator[Store]:
-    with Store(config.store) as s:
+    with open_store(config.store) as s:
         yield s

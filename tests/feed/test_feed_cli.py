@@ -7,9 +7,9 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from feed_helpers import HOSTILE, add, make_config
+from cm_testing.feed import HOSTILE, add, make_config
 
-from monitor.store import Store
+from monitor.store import open_store
 from monitor.timeutil import utcnow
 
 MONITOR = str(Path(sys.executable).parent / "monitor")
@@ -19,7 +19,7 @@ def test_feed_once_and_without_a_terminal(tmp_path: Path) -> None:
     config = make_config(tmp_path)
     (tmp_path / "config.yaml").write_text(f"store: {config.store}\nbrands: [{{name: Acme}}, {{name: Globex}}]\n")
     now = utcnow()
-    with Store(config.store) as store:
+    with open_store(config.store) as store:
         add(store, config, "1", "parcel never arrived", severity=4, age=timedelta(hours=2), now=now)
         add(store, config, "2", HOSTILE, severity=2, platform="reddit", language="de", now=now)
     base = [MONITOR, "--config", str(tmp_path / "config.yaml"), "feed", "--agent", "cli"]

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from connectors.fake import fake_env, start_fake_platforms, write_fake_config
-from monitor.store import Store
+from monitor.store import open_store
 
 MONITOR = str(Path(sys.executable).parent / "monitor")
 STREAM_ROW = re.compile(r"^\d\d:\d\d \S", re.MULTILINE)  # a line of the incoming stream
@@ -97,7 +97,7 @@ def test_run_in_tmux_shows_mentions_and_claims_with_a_key(fake_setup: Path, tmp_
         events = conn.execute(
             "SELECT actor, action, from_state, to_state FROM events WHERE case_id = ? ORDER BY id", (case_id,)
         ).fetchall()
-    with Store(tmp_path / "store.db") as store:
+    with open_store(tmp_path / "store.db") as store:
         polled = store.status().mentions
     assert row == ("claimed", "e2e-agent")
     assert events[-1] == ("e2e-agent", "claim", "new", "claimed")
@@ -116,7 +116,7 @@ def test_headless_polls_logs_json_and_stops_cleanly(fake_setup: Path, tmp_path: 
         def polled() -> bool:
             if not (tmp_path / "store.db").exists():
                 return False
-            with Store(tmp_path / "store.db") as store:
+            with open_store(tmp_path / "store.db") as store:
                 return len(store.status().polls) >= 2
 
         wait_for(polled, 30, "the pollers to write poll runs")
@@ -133,5 +133,5 @@ def test_headless_polls_logs_json_and_stops_cleanly(fake_setup: Path, tmp_path: 
     assert poll["platform"] in ("twitter", "reddit", "youtube") and "status" in poll["poll"]
     assert any(r["msg"] == "stopping" and r["signal"] == sig.name for r in records)
     assert "fake-" not in err  # no secret in the logs
-    with Store(tmp_path / "store.db") as store:  # opens fine: nothing half-written
+    with open_store(tmp_path / "store.db") as store:  # opens fine: nothing half-written
         assert store.check() == []

@@ -5,13 +5,13 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
-from feed_helpers import NOW, add
+from cm_testing.feed import NOW, add
 from rich.console import Console
 
 from monitor.config import Config
 from monitor.feed.live import FeedApp, decode_keys, print_once
 from monitor.queue.cases import case_events, get_case
-from monitor.store import Store
+from monitor.store import Store, open_store
 
 
 def seed(store: Store, config: Config) -> None:
@@ -101,7 +101,7 @@ def test_filter_prompt(store: Store, config: Config) -> None:
 
 def test_two_agents_see_each_others_claims_after_a_refresh(store: Store, config: Config) -> None:
     seed(store, config)
-    with Store(config.store) as other:
+    with open_store(config.store) as other:
         ana, bob = app_for(store, config, "ana"), app_for(other, config, "bob")
         press(ana, "c")
         assert [r.case_id for r in bob.state.queue] == [1, 2, 3]  # bob has not refreshed yet

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from feed_helpers import HOSTILE, NOW
+from cm_testing.feed import HOSTILE, NOW
 from rich.cells import cell_len
 from rich.console import Console, RenderableType
 from rich.segment import Segment

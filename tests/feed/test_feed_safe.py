@@ -6,7 +6,7 @@ import io
 import re
 
 import pytest
-from feed_helpers import HOSTILE
+from cm_testing.feed import HOSTILE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len

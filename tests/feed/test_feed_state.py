@@ -7,12 +7,12 @@ from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
-from feed_helpers import NOW, add, make_config
+from cm_testing.feed import NOW, add, make_config
 
 from monitor.config import Config
 from monitor.feed.state import FeedFilter, gather, gather_case, gather_fairness, parse_filter
 from monitor.queue.cases import claim, respond, top
-from monitor.store import PollRun, Store
+from monitor.store import PollRun, Store, open_store
 
 
 def seed(store: Store, config: Config) -> None:
@@ -92,7 +92,7 @@ def test_parse_filter() -> None:
 def test_connector_header(tmp_path: Path) -> None:
     platforms = {"twitter": {"enabled": True}, "youtube": {"enabled": True, "daily_quota": 1000}}
     config = make_config(tmp_path, platforms=platforms)
-    with Store(config.store) as store:
+    with open_store(config.store) as store:
         run = PollRun("twitter", "Acme", "acme", NOW - timedelta(minutes=2), NOW - timedelta(minutes=2))
         store.record_poll(run, [], None)
         with closing(sqlite3.connect(config.store)) as raw, raw:  # runs the store has no write for
@@ -113,7 +113,7 @@ def test_connector_header(tmp_path: Path) -> None:
     assert views["youtube"].until == NOW + timedelta(hours=8)
     assert views["reddit"].state == "auth_error"
     # once the pause is over the header says ok even before the scheduler writes again
-    with Store(config.store) as store:
+    with open_store(config.store) as store:
         later = gather(store, config, now=NOW + timedelta(hours=9), agent="ana")
     assert {c.platform: c.state for c in later.connectors}["youtube"] == "ok"
 

@@ -6,15 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
+from bench._growth import verdict
+from bench.ingest import write_mentions
+from bench.run import discover, headline
+from monitor.ingest.importer import import_lines
+from monitor.store import open_store
+from monitor.timeutil import parse_time
 
-from bench._growth import verdict  # noqa: E402
-from bench.ingest import write_mentions  # noqa: E402
-from bench.run import discover, headline  # noqa: E402
-from monitor.importer import import_lines  # noqa: E402
-from monitor.store import Store  # noqa: E402
-from monitor.timeutil import parse_time  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_discover_lists_ingest_first() -> None:
@@ -50,6 +49,6 @@ def test_unknown_benchmark_is_a_usage_error() -> None:
 def test_bench_data_imports_cleanly(tmp_path: Path) -> None:
     path = tmp_path / "m.jsonl"
     write_mentions(path, 500)
-    with Store(tmp_path / "s.db") as store, path.open("rb") as fh:
+    with open_store(tmp_path / "s.db") as store, path.open("rb") as fh:
         result = import_lines(store, fh, now=parse_time("2026-11-29T12:00:00Z"))
     assert (result.inserted, result.rejected) == (500, 0)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from foundation_helpers import RunMonitor
+from cm_testing.foundation import RunMonitor
 
 from monitor.errors import ConfigError
 from monitor.models import Author, Mention, MentionFilter

@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from foundation_helpers import MINIMAL_CONFIG, RunMonitor, mention, write_jsonl
+from cm_testing.foundation import MINIMAL_CONFIG, RunMonitor, mention, write_jsonl
 
 from monitor.config import load_config
 

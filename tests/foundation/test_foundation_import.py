@@ -7,12 +7,12 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from foundation_helpers import RunMonitor, mention, write_jsonl
+from cm_testing.foundation import RunMonitor, mention, write_jsonl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitor.importer import import_lines
-from monitor.store import Store
+from monitor.ingest.importer import import_lines
+from monitor.store import open_store
 from monitor.text import clean_text
 from monitor.timeutil import parse_time
 
@@ -230,7 +230,7 @@ def import_files(draw: st.DrawFn) -> list[tuple[bool, bytes, dict[str, Any] | No
 def test_property_arbitrary_lines_never_crash_and_good_lines_are_kept(
     lines: list[tuple[bool, bytes, dict[str, Any] | None]],
 ) -> None:
-    with Store(":memory:") as store:
+    with open_store(":memory:") as store:
         result = import_lines(store, (raw for _, raw, _ in lines), now=parse_time("2026-11-29T12:00:00Z"), batch_size=7)
         good = [rec for ok, _, rec in lines if ok and rec is not None]
         bad_count = sum(1 for ok, _, _ in lines if not ok)

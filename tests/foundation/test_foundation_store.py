@@ -9,10 +9,10 @@ from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
-from foundation_helpers import MONITOR, RunMonitor, clean_env, mention, write_jsonl
+from cm_testing.foundation import MONITOR, RunMonitor, clean_env, mention, write_jsonl
 
 from monitor.models import Author, Mention
-from monitor.store import PollRun, Store, salvage
+from monitor.store import PollRun, open_store, salvage
 from monitor.store.sqlite.migrations import MIGRATIONS, migrate
 from monitor.timeutil import parse_time
 
@@ -37,7 +37,7 @@ def test_older_database_is_upgraded_in_place(tmp_path: Path) -> None:
     )
     conn.close()
 
-    with Store(db) as store:
+    with open_store(db) as store:
         raw = sqlite3.connect(db)
         names = [r[0] for r in raw.execute("SELECT name FROM _migrations ORDER BY rowid")]
         assert names == [name for name, _ in MIGRATIONS]
@@ -56,7 +56,7 @@ def test_older_database_is_upgraded_in_place(tmp_path: Path) -> None:
 
 
 def test_store_pragmas(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.db") as store:
+    with open_store(tmp_path / "s.db") as store:
         # a SQLite backend test: busy_timeout and foreign_keys are per connection, so read the store's own
         pragma = store.conn.execute
         assert pragma("PRAGMA journal_mode").fetchone() == ("wal",)
@@ -70,7 +70,7 @@ def test_record_poll_writes_one_transaction(tmp_path: Path) -> None:
         author=Author(id="u1", handle="bo", followers=400_000), brand="Acme", query="acme",
     )  # fmt: skip
     run = PollRun("twitter", "Acme", "acme", NOW - timedelta(seconds=3), NOW, calls=2)
-    with Store(tmp_path / "s.db") as store:
+    with open_store(tmp_path / "s.db") as store:
         assert store.record_poll(run, [m, m], {"since_id": "55"}).new == 1
         assert store.record_poll(run, [m], None).duplicates == 1
         store.record_failed_poll(PollRun("twitter", "Acme", "acme", NOW, NOW, status="rate_limited"))
@@ -116,7 +116,7 @@ def test_status_text_and_json(run_monitor: RunMonitor, tmp_path: Path) -> None:
     hostile = "Evil\x1b]0;pwned\x07\u202eBrand\nforged line"
     records = [mention(i) for i in range(9)] + [mention(100, brand=hostile)]
     run_monitor("--db", str(db), "import", str(write_jsonl(tmp_path / "in.jsonl", records)))
-    with Store(db) as store:
+    with open_store(db) as store:
         store.record_poll(PollRun("youtube", "Acme", "acme", NOW, NOW, calls=3), [], {"page": "x"})
     with closing(sqlite3.connect(db)) as conn, conn:  # a case without the pipeline: a raw row
         conn.execute(
@@ -149,12 +149,12 @@ def test_check_and_recover_a_healthy_store(run_monitor: RunMonitor, tmp_path: Pa
     run_monitor("--db", str(db), "import", str(write_jsonl(tmp_path / "in.jsonl", [mention(i) for i in range(40)])))
     proc = run_monitor("--db", str(db), "check", "--json")
     assert proc.returncode == 0 and json.loads(proc.stdout)["ok"] is True
-    with Store(db) as store:
+    with open_store(db) as store:
         store.record_poll(PollRun("twitter", "Acme", "acme", NOW, NOW, calls=1), [], {"since_id": "9"})
     report = salvage(db, tmp_path / "copy.db")
     assert report["mentions"] == {"rows": 40, "damaged_stretches": 0}
     assert report["cursors"]["rows"] == 1 and report["poll_runs"]["rows"] == 1
-    with Store(tmp_path / "copy.db") as copy:
+    with open_store(tmp_path / "copy.db") as copy:
         assert copy.check() == []
         assert copy.get_cursor("twitter", "Acme", "acme") == {"since_id": "9"}
         assert len(copy.search("parcel", 100)) == 40  # the index was rebuilt

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from monitor.config import BrandConfig, Config, load_config
+from monitor.ingest.pipeline import new_case
 from monitor.models import Author, Engagement, Mention, Verdict
-from monitor.pipeline import new_case
-from monitor.store import ClassifiedMention, Store
+from monitor.store import ClassifiedMention, Store, open_store
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
@@ -40,7 +40,7 @@ def config(config_path: Path) -> Config:
 
 @pytest.fixture
 def store(config: Config) -> Iterator[Store]:
-    s = Store(config.store)
+    s = open_store(config.store)
     yield s
     s.close()
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from monitor.config import Config
-from monitor.pipeline import process_pending, reset_classifications
+from monitor.ingest.pipeline import process_pending, reset_classifications
 from monitor.queue import cases
 from monitor.store import Store
 from monitor.timeutil import to_iso

@@ -18,9 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cross_helpers import (
+from cm_testing.cross import (
     AGENT,
     SEED,
     clean_env,

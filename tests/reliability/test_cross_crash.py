@@ -17,9 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cross_helpers import (
+from cm_testing.cross import (
     AGENT,
     SEED,
     clean_env,

@@ -11,17 +11,14 @@ from __future__ import annotations
 import copy
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from cm_testing.cross import FULL, UNSAFE_TERMINAL, fake_credentials, integrity, monitor, query, tally
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cross_helpers import FULL, UNSAFE_TERMINAL, fake_credentials, integrity, monitor, query, tally
 
 from connectors.fake import fake_config_data
 from monitor.config import Config, load_config

@@ -9,21 +9,17 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from cm_testing.cross import FULL, fake_credentials, tally
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cross_helpers import FULL, fake_credentials, tally
 
 from connectors.fake import fake_config_data
 from connectors.fake.data import Generator

@@ -9,20 +9,17 @@ simulated: the engine's `now` moves one minute per round, so rate-limit backoffs
 from __future__ import annotations
 
 import os
-import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cross_helpers import SEED, fake_credentials, full, integrity, query, tally, write_config
+from cm_testing.cross import SEED, fake_credentials, full, integrity, query, tally, write_config
 
 from connectors.fake import start_fake_platforms
 from monitor.config import load_config
 from monitor.ingest.poll import poll_once
-from monitor.store import Store
+from monitor.store import open_store
 
 pytestmark = pytest.mark.reliability
 
@@ -61,7 +58,7 @@ def run_scenario(tmp: Path, seed: int, *, arrival_rounds: int, max_rounds: int) 
         )
         rounds = 0
         statuses: Counter[str] = Counter()
-        with Store(cfg.store) as store:
+        with open_store(cfg.store) as store:
             while rounds < max_rounds:
                 if rounds == 1:  # a sure storm on top of the random ones: the backoff must be waited out
                     fake.inject("twitter", "429", times=3)

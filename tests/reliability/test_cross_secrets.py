@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import base64
 import json
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cross_helpers import fake_credentials, monitor, tally, write_config
+from cm_testing.cross import fake_credentials, monitor, tally, write_config
 
 from connectors.fake import start_fake_platforms
 from connectors.reddit.fake import _REDDIT_TOKEN

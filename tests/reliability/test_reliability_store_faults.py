@@ -14,7 +14,6 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,9 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "foundation"))
-from foundation_helpers import MONITOR, NEUTRAL_CWD, clean_env, mention, write_jsonl
+from cm_testing.foundation import MONITOR, NEUTRAL_CWD, clean_env, mention, write_jsonl
 
 pytestmark = pytest.mark.reliability
 

@@ -1,4 +1,4 @@
-"""Helpers shared by tests/foundation and tests/reliability (conftest.py puts this folder on sys.path)."""
+"""Helpers shared by tests/foundation and tests/reliability."""
 
 from __future__ import annotations
 

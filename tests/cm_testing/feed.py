@@ -1,4 +1,4 @@
-"""Helpers for the feed tests (conftest.py puts this folder on sys.path): a real store in tmp_path filled
+"""Helpers for the feed tests: a real store in tmp_path filled
 through the real write paths (Store.add_mentions, Store.save_verdicts)."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from monitor.config import Config, parse_config
+from monitor.ingest.pipeline import new_case
 from monitor.models import Author, Engagement, Mention, Verdict
-from monitor.pipeline import new_case
 from monitor.store import ClassifiedMention, Store
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Helpers for the digest tests (conftest.py puts this folder on sys.path): a hand-built store with known
+"""Helpers for the digest tests: a hand-built store with known
 figures, a real SMTP server on loopback, a config file pointing at both, and the real `monitor` CLI.
 
 The fixture day is 2026-11-20 in America/New_York (UTC-5), i.e. 2026-11-20T05:00Z to 2026-11-21T05:00Z.
@@ -29,7 +29,7 @@ from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 from monitor.config import Config, parse_config
 from monitor.models import Author, Mention
-from monitor.store import Store
+from monitor.store import open_store
 from monitor.timeutil import to_iso
 
 MONITOR = str(Path(sys.executable).with_name("monitor"))
@@ -124,7 +124,7 @@ def make_config(store: Path, port: int = 25, environ: dict[str, str] | None = No
 
 def fill_store(path: Path) -> None:
     """Write the fixture rows the way the pipeline leaves them: mentions with verdicts, cases, events."""
-    with Store(path) as store:
+    with open_store(path) as store:
         mentions = [
             Mention(platform=c.platform, id=c.key, url=f"https://example.com/{c.platform}/{c.key}", text=c.text,
                     created_at=_t(c.first_seen), author=Author(f"a-{c.key}", c.handle or f"user_{c.key}",
