@@ -60,10 +60,22 @@ print(json.dumps({"per_s": n / min(times), "peak_rss_mb": rss}))
 
 
 def _child(mode: str, n: int) -> dict[str, Any]:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "PYTHONDONTWRITEBYTECODE": "1"}  # fmt: skip
-    proc = subprocess.run([sys.executable, "-c", _CHILD, mode, str(n)], cwd=ROOT, env=env, capture_output=True,
-                          text=True, check=True, timeout=600)  # fmt: skip
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD, mode, str(n)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
 

@@ -42,12 +42,21 @@ DAY = date(2026, 11, 20)
 NOW = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 REPEATS = 5
 PHRASES = [
-    "my order never arrived and support is silent", "refund still not processed after weeks",
-    "app crashes at checkout every time", "charged twice for one subscription", "delivery driver left parcel in rain",
-    "mi pedido llegó roto y nadie responde", "remboursement toujours pas reçu", "Lieferung kam beschädigt an",
-    "login broken again, password reset email never comes", "配達が遅い", "great service today, thanks",
-    "the new update drains my battery", "customer service hung up on me", "wrong item in the box",
-]  # fmt: skip
+    "my order never arrived and support is silent",
+    "refund still not processed after weeks",
+    "app crashes at checkout every time",
+    "charged twice for one subscription",
+    "delivery driver left parcel in rain",
+    "mi pedido llegó roto y nadie responde",
+    "remboursement toujours pas reçu",
+    "Lieferung kam beschädigt an",
+    "login broken again, password reset email never comes",
+    "配達が遅い",
+    "great service today, thanks",
+    "the new update drains my battery",
+    "customer service hung up on me",
+    "wrong item in the box",
+]
 PLATFORMS = ["twitter", "reddit", "youtube"]
 LANGUAGES = ["en", "en", "en", "es", "fr", "de", "ja"]
 
@@ -69,10 +78,22 @@ def build(path: Path, *, per_day: int, seed: int = 1) -> Config:
                     "INSERT INTO mentions (platform, id, brand, url, text, created_at, fetched_at, author_id, "
                     "author_handle, author_followers, language, complaint, severity, model_version) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'bench')",
-                    (platform, mid, rng.choice(["Acme", "Globex"]), f"https://x.test/{mid}", text,
-                     to_iso(created), to_iso(created), f"a{i}", f"user{i}", followers, rng.choice(LANGUAGES),
-                     int(complaint), rng.randint(1, 4) if complaint else None),
-                )  # fmt: skip
+                    (
+                        platform,
+                        mid,
+                        rng.choice(["Acme", "Globex"]),
+                        f"https://x.test/{mid}",
+                        text,
+                        to_iso(created),
+                        to_iso(created),
+                        f"a{i}",
+                        f"user{i}",
+                        followers,
+                        rng.choice(LANGUAGES),
+                        int(complaint),
+                        rng.randint(1, 4) if complaint else None,
+                    ),
+                )
                 if not complaint:
                     continue
                 severity = rng.randint(1, 4)
@@ -87,15 +108,26 @@ def build(path: Path, *, per_day: int, seed: int = 1) -> Config:
                     "INSERT INTO cases (platform, mention_id, brand, severity, state, first_seen, due_at, "
                     "author_followers, responded_at, updated_at) SELECT platform, id, brand, ?, ?, created_at, ?, "
                     "author_followers, ?, ? FROM mentions WHERE platform = ? AND id = ?",
-                    (severity, state, to_iso(due), to_iso(responded) if responded else None, to_iso(NOW),
-                     platform, mid),
+                    (
+                        severity,
+                        state,
+                        to_iso(due),
+                        to_iso(responded) if responded else None,
+                        to_iso(NOW),
+                        platform,
+                        mid,
+                    ),
                 )
                 case_id = cur.lastrowid
                 conn.execute(
                     "INSERT INTO events (case_id, at, actor, action, detail) VALUES (?, ?, ?, 'claim', ?)",
-                    (case_id, to_iso(created + timedelta(minutes=5)), f"agent{i % 12}",
-                     json.dumps({"out_of_order": rng.random() < 0.05})),
-                )  # fmt: skip
+                    (
+                        case_id,
+                        to_iso(created + timedelta(minutes=5)),
+                        f"agent{i % 12}",
+                        json.dumps({"out_of_order": rng.random() < 0.05}),
+                    ),
+                )
                 if rng.random() < 0.02:
                     conn.execute(
                         "INSERT INTO events (case_id, at, actor, action) VALUES (?, ?, ?, 'escalate')",
@@ -128,11 +160,14 @@ def measure(path: Path, per_day: int, repeats: int = REPEATS) -> dict[str, Any]:
             return len(bare.execute(sql, (lo, hi)).fetchall())
 
         def load() -> tuple[DayData, DayData]:
-            today = DayData(load_day(store, since, until, unanswered_limit=10),
-                            audit_store(store, config, since=since, until=until, now=NOW))
-            before = DayData(load_day(store, prev_since, since),
-                             audit_store(store, config, since=prev_since, until=since, now=NOW))
-            return today, before  # fmt: skip
+            today = DayData(
+                load_day(store, since, until, unanswered_limit=10),
+                audit_store(store, config, since=since, until=until, now=NOW),
+            )
+            before = DayData(
+                load_day(store, prev_since, since), audit_store(store, config, since=prev_since, until=since, now=NOW)
+            )
+            return today, before
 
         t_base, rows = _best(baseline, repeats)
         t_load, (today, before) = _best(load, repeats)

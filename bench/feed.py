@@ -52,11 +52,18 @@ OPEN_CASES = 1_000
 REPEATS = 20
 WIDTH, HEIGHT = 160, 50
 PHRASES = [
-    "my order never arrived and support is silent", "refund still not processed after weeks",
-    "app crashes at checkout every time", "charged twice for one subscription", "great service today, thanks",
-    "mi pedido llegó roto y nadie responde", "remboursement toujours pas reçu", "Lieferung kam beschädigt an",
-    "配達が遅い、最悪", "the new update drains my battery 🔋😡", "love the new colours",
-]  # fmt: skip
+    "my order never arrived and support is silent",
+    "refund still not processed after weeks",
+    "app crashes at checkout every time",
+    "charged twice for one subscription",
+    "great service today, thanks",
+    "mi pedido llegó roto y nadie responde",
+    "remboursement toujours pas reçu",
+    "Lieferung kam beschädigt an",
+    "配達が遅い、最悪",
+    "the new update drains my battery 🔋😡",
+    "love the new colours",
+]
 PLATFORMS = ["twitter", "reddit", "youtube"]
 LANGUAGES = ["en", "en", "en", "es", "fr", "de", "ja"]
 _INSERT = (
@@ -100,12 +107,27 @@ def build(path: Path, mentions: int, seed: int = 1) -> Config:
             followers = int(min(5_000_000, rng.lognormvariate(5.0, 2.6)))
             text = f"Acme {rng.choice(PHRASES)} {rng.choice(PHRASES)} #{i}"
             iso, fetched = to_iso(created), to_iso(created + timedelta(seconds=40))
-            batch.append((
-                platform, str(i), "Acme" if i % 4 else "Globex", f"https://example.com/{platform}/{i}", text, iso,
-                fetched, f"a{i % 50_000}", f"user{i % 50_000}", followers, i % 7, rng.choice(LANGUAGES),
-                int(complaint), 0.9 if complaint else 0.1, severity,
-                json.dumps(["blame", "refund"] if complaint else []), fetched,
-            ))  # fmt: skip
+            batch.append(
+                (
+                    platform,
+                    str(i),
+                    "Acme" if i % 4 else "Globex",
+                    f"https://example.com/{platform}/{i}",
+                    text,
+                    iso,
+                    fetched,
+                    f"a{i % 50_000}",
+                    f"user{i % 50_000}",
+                    followers,
+                    i % 7,
+                    rng.choice(LANGUAGES),
+                    int(complaint),
+                    0.9 if complaint else 0.1,
+                    severity,
+                    json.dumps(["blame", "refund"] if complaint else []),
+                    fetched,
+                )
+            )
             if complaint:
                 first_seen = created + timedelta(seconds=40)
                 due = first_seen + config.sla_for(severity)
@@ -117,10 +139,23 @@ def build(path: Path, mentions: int, seed: int = 1) -> Config:
                     state = "responded"
                     responded = to_iso(first_seen + timedelta(minutes=rng.randint(5, 300)))
                     dismissed = None
-                cases.append((
-                    platform, str(i), "Acme", severity, state, to_iso(first_seen), to_iso(due), followers,
-                    responded, "bench" if responded else None, dismissed, "spam" if dismissed else None, fetched,
-                ))  # fmt: skip
+                cases.append(
+                    (
+                        platform,
+                        str(i),
+                        "Acme",
+                        severity,
+                        state,
+                        to_iso(first_seen),
+                        to_iso(due),
+                        followers,
+                        responded,
+                        "bench" if responded else None,
+                        dismissed,
+                        "spam" if dismissed else None,
+                        fetched,
+                    )
+                )
             if len(batch) >= 50_000:
                 _flush(conn, batch, cases)
         _flush(conn, batch, cases)
@@ -191,8 +226,14 @@ def idle_cpu(config_path: Path, seconds: float) -> dict[str, float]:
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", HEIGHT, WIDTH, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")} | {"TERM": "xterm-256color"}
-    proc = subprocess.Popen([monitor, "--config", str(config_path), "feed", "--agent", "bench"],
-                            stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [monitor, "--config", str(config_path), "feed", "--agent", "bench"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        start_new_session=True,
+    )
     os.close(slave)
     drained = [0]
 

@@ -128,8 +128,10 @@ def _bare_insert(path: Path, rows: list[tuple[Any, ...]]) -> float:
 
 
 def end_to_end(mentions: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as tmp, start_fake_platforms(seed=9, mentions=round(mentions * 1.03),
-                                                                     rate_per_minute=0) as fake:  # fmt: skip
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        start_fake_platforms(seed=9, mentions=round(mentions * 1.03), rate_per_minute=0) as fake,
+    ):
         db = Path(tmp) / "s.db"
         config = _config(fake.base_url, db, youtube={"watch_videos": 20})
         with _TimedStore(db) as store:
@@ -157,11 +159,14 @@ def youtube_day() -> dict[str, Any]:
     """A Pacific day of YouTube polls at the default schedule; quota and search cost at their defaults."""
     day_start = next_pacific_midnight(datetime.now(UTC)) + timedelta(minutes=1)
     clock = _Clock(day_start)
-    with tempfile.TemporaryDirectory() as tmp, start_fake_platforms(seed=3, mentions=200, rate_per_minute=5,
-                                                                     clock=clock) as fake:  # fmt: skip
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        start_fake_platforms(seed=3, mentions=200, rate_per_minute=5, clock=clock) as fake,
+    ):
         db = Path(tmp) / "s.db"
-        config = _config(fake.base_url, db, youtube={"daily_quota": 10_000, "poll_interval": "30m",
-                                                     "rate_limit_backoff": "60s"})  # fmt: skip
+        config = _config(
+            fake.base_url, db, youtube={"daily_quota": 10_000, "poll_interval": "30m", "rate_limit_backoff": "60s"}
+        )
         interval = config.platforms.youtube.poll_interval
         polls = searches = new = 0
         with open_store(db) as store:
@@ -172,15 +177,24 @@ def youtube_day() -> dict[str, Any]:
                 polls += 1
                 new += yt.new
                 searches += _rows(
-                    db, "SELECT count(*) FROM poll_runs WHERE platform = 'youtube' AND started_at = ? "
-                    "AND json_extract(detail, '$.units') >= 100", to_iso(clock()))[0][0]  # fmt: skip
+                    db,
+                    "SELECT count(*) FROM poll_runs WHERE platform = 'youtube' AND started_at = ? "
+                    "AND json_extract(detail, '$.units') >= 100",
+                    to_iso(clock()),
+                )[0][0]
                 clock.now += interval
             units = store.quota_units("youtube", day)
             stored = _stored_ids(db)
             missing = len(fake.truth(("youtube",)) - stored)
-    return {"polls": polls, "searches": searches, "units": units, "daily_quota": 10_000,
-            "within_quota": units <= 10_000, "new_mentions": new,
-            "not_yet_stored_at_day_end": missing}  # fmt: skip
+    return {
+        "polls": polls,
+        "searches": searches,
+        "units": units,
+        "daily_quota": 10_000,
+        "within_quota": units <= 10_000,
+        "new_mentions": new,
+        "not_yet_stored_at_day_end": missing,
+    }
 
 
 def run(quick: bool) -> dict[str, Any]:

@@ -41,9 +41,21 @@ def _mention_rows(n: int, rng: random.Random) -> Iterator[tuple[Any, ...]]:
         created = NOW - timedelta(seconds=rng.randint(0, 3 * 86400))
         fetched = created + timedelta(seconds=rng.randint(30, 900))
         followers = int(min(50_000_000, rng.lognormvariate(5.0, 2.6)))
-        yield ("twitter" if i % 3 else "reddit", str(i), "Acme", f"https://x.test/{i}",
-               f"acme order {i} never arrived, support silent", to_iso(created), to_iso(fetched), f"a{i % 200_000}",
-               f"user{i % 200_000}", followers, rng.randint(0, 50), rng.randint(0, 10), rng.randint(0, 10))  # fmt: skip
+        yield (
+            "twitter" if i % 3 else "reddit",
+            str(i),
+            "Acme",
+            f"https://x.test/{i}",
+            f"acme order {i} never arrived, support silent",
+            to_iso(created),
+            to_iso(fetched),
+            f"a{i % 200_000}",
+            f"user{i % 200_000}",
+            followers,
+            rng.randint(0, 50),
+            rng.randint(0, 10),
+            rng.randint(0, 10),
+        )
 
 
 def build(path: Path, *, mentions: int, open_cases: int, seed: int = 1) -> Config:
@@ -74,11 +86,14 @@ def build(path: Path, *, mentions: int, open_cases: int, seed: int = 1) -> Confi
             "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             case_rows,
         )
-        conn.executemany("UPDATE mentions SET complaint = 1 WHERE platform = ? AND id = ?",
-                         ((r[0], r[1]) for r in case_rows))  # fmt: skip
-        conn.execute("UPDATE cases SET escalated = 1, escalated_at = ?, escalation_reason = 'bench' "
-                      "WHERE id IN (SELECT id FROM cases WHERE state = 'new' ORDER BY id DESC LIMIT 5)",
-                      (to_iso(NOW),))  # fmt: skip
+        conn.executemany(
+            "UPDATE mentions SET complaint = 1 WHERE platform = ? AND id = ?", ((r[0], r[1]) for r in case_rows)
+        )
+        conn.execute(
+            "UPDATE cases SET escalated = 1, escalated_at = ?, escalation_reason = 'bench' "
+            "WHERE id IN (SELECT id FROM cases WHERE state = 'new' ORDER BY id DESC LIMIT 5)",
+            (to_iso(NOW),),
+        )
     with closing(sqlite3.connect(path)) as conn:
         conn.execute("ANALYZE")
     return config

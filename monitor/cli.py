@@ -19,9 +19,12 @@ INTERRUPTED = 130
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option(
-    "--config", "config_path", metavar="PATH", envvar="MONITOR_CONFIG",
+    "--config",
+    "config_path",
+    metavar="PATH",
+    envvar="MONITOR_CONFIG",
     help="Config file (default: $MONITOR_CONFIG, else ./config.yaml).",
-)  # fmt: skip
+)
 @click.option("--db", "db_path", metavar="PATH", help="Use this SQLite store instead of the config's.")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 @click.version_option(__version__, prog_name="complaint-monitor")

@@ -109,9 +109,7 @@ def _platforms_model(classes: tuple[tuple[str, type[PlatformSettings]], ...]) ->
 
 @cache
 def _config_model(platforms: type[PlatformsConfig]) -> type[Config]:
-    return create_model(
-        "Config", __base__=Config, platforms=(platforms, Field(default_factory=platforms))
-    )
+    return create_model("Config", __base__=Config, platforms=(platforms, Field(default_factory=platforms)))
 
 
 def config_model() -> type[Config]:
@@ -321,9 +319,7 @@ def _check_secrets(config: Config, environ: Mapping[str, str]) -> list[str]:
     return problems
 
 
-def parse_config(
-    data: Any, *, source: Path | None = None, environ: Mapping[str, str] | None = None
-) -> Config:
+def parse_config(data: Any, *, source: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Validate already-parsed YAML data. Raises ConfigError naming every bad key path and its fix."""
     where = f"{source}: " if source else ""
     if not isinstance(data, dict):
@@ -354,9 +350,7 @@ def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Path(DEFAULT_CONFIG_NAME)
 
 
-def load_config(
-    path: str | os.PathLike[str] | None = None, *, environ: Mapping[str, str] | None = None
-) -> Config:
+def load_config(path: str | os.PathLike[str] | None = None, *, environ: Mapping[str, str] | None = None) -> Config:
     """Read and validate a config file. Every problem raises ConfigError with the key path and fix."""
     file = config_path(path)
     try:

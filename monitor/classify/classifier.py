@@ -21,9 +21,17 @@ from monitor.models import Verdict
 MAX_REASONS = 4
 # Order in which cue categories are worth showing an agent.
 REASON_ORDER = ("public", "churn", "blame", "problem", "negative", "profanity", "request", "persist", "spam")
-REASON_LABEL = {"public": "public threat", "churn": "churn", "blame": "blame", "problem": "problem",
-                "negative": "negative", "profanity": "profanity", "request": "asks for help",
-                "persist": "repeated/waiting", "spam": "spam cue"}  # fmt: skip
+REASON_LABEL = {
+    "public": "public threat",
+    "churn": "churn",
+    "blame": "blame",
+    "problem": "problem",
+    "negative": "negative",
+    "profanity": "profanity",
+    "request": "asks for help",
+    "persist": "repeated/waiting",
+    "spam": "spam cue",
+}
 
 
 def route_for(language: str) -> str:

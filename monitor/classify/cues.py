@@ -17,8 +17,21 @@ from functools import lru_cache
 from monitor.classify.lexicons import CJK_LANGUAGES, ELIDING_LANGUAGES, LEXICONS
 from monitor.text import for_model
 
-CATEGORIES = ("problem", "negative", "blame", "praise", "request", "persist", "churn", "public", "spam",
-              "question", "profanity", "you", "self")  # fmt: skip
+CATEGORIES = (
+    "problem",
+    "negative",
+    "blame",
+    "praise",
+    "request",
+    "persist",
+    "churn",
+    "public",
+    "spam",
+    "question",
+    "profanity",
+    "you",
+    "self",
+)
 NEGATABLE = frozenset({"problem", "negative", "praise", "blame"})
 NEGATION_WINDOW = 3  # tokens before a cue that can negate it ("not at all happy")
 CJK_NEGATION_WINDOW = 2  # characters before a cue ("不好", "没有收到")
@@ -36,9 +49,22 @@ _ELONGATED = re.compile(r"(\w)\1{2,}")
 
 DENSE_NAMES: tuple[str, ...] = (
     *CATEGORIES,
-    "neg_praise", "neg_problem", "qmark", "exclaim", "caps", "handles", "handle_first", "hashtags", "urls",
-    "length", "digits", "pos_emoji", "neg_emoji", "elongated", "ellipsis",
-)  # fmt: skip
+    "neg_praise",
+    "neg_problem",
+    "qmark",
+    "exclaim",
+    "caps",
+    "handles",
+    "handle_first",
+    "hashtags",
+    "urls",
+    "length",
+    "digits",
+    "pos_emoji",
+    "neg_emoji",
+    "elongated",
+    "ellipsis",
+)
 
 
 def fold(text: str) -> str:

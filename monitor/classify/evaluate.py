@@ -112,8 +112,10 @@ def check_guard(report: dict[str, Any]) -> None:
     got = report["test"]["binary"]["macro_f1"]
     floor = committed["test_macro_f1"] - GUARD_MARGIN
     if got < floor:
-        raise QualityError(f"test macro-F1 {got:.4f} is below the committed {committed['test_macro_f1']:.4f} - "
-                           f"{GUARD_MARGIN} (model {report['version']})")  # fmt: skip
+        raise QualityError(
+            f"test macro-F1 {got:.4f} is below the committed {committed['test_macro_f1']:.4f} - "
+            f"{GUARD_MARGIN} (model {report['version']})"
+        )
 
 
 def evaluate(clf: ComplaintClassifier, data_dir: Path, multilingual: bool = True) -> dict[str, Any]:

@@ -37,9 +37,14 @@ def ngram_text(text: str) -> str:
 
 
 _WORD = HashingVectorizer(
-    analyzer="word", ngram_range=(1, 2), n_features=N_WORD, alternate_sign=False, norm=None, lowercase=True,
+    analyzer="word",
+    ngram_range=(1, 2),
+    n_features=N_WORD,
+    alternate_sign=False,
+    norm=None,
+    lowercase=True,
     token_pattern=r"(?u)[\w']+|[!?]+",
-)  # fmt: skip
+)
 _CHAR = HashingVectorizer(
     analyzer="char_wb", ngram_range=(2, 5), n_features=N_CHAR, alternate_sign=False, norm=None, lowercase=True
 )

@@ -11,8 +11,38 @@ from functools import lru_cache
 from typing import Any
 
 # Languages the detector may answer; the ones with a cue lexicon are in monitor.classify.lexicons.
-CANDIDATES = ("en", "zh", "it", "et", "ru", "es", "de", "fr", "pt", "nl", "pl", "sv", "fi", "da", "no", "cs",
-              "uk", "tr", "ja", "ko", "ar", "lv", "lt", "ro", "hu", "el", "id", "vi", "hi", "he")  # fmt: skip
+CANDIDATES = (
+    "en",
+    "zh",
+    "it",
+    "et",
+    "ru",
+    "es",
+    "de",
+    "fr",
+    "pt",
+    "nl",
+    "pl",
+    "sv",
+    "fi",
+    "da",
+    "no",
+    "cs",
+    "uk",
+    "tr",
+    "ja",
+    "ko",
+    "ar",
+    "lv",
+    "lt",
+    "ro",
+    "hu",
+    "el",
+    "id",
+    "vi",
+    "hi",
+    "he",
+)
 MIN_CONFIDENCE = 0.5  # below this (normalised probability) the answer is "und"
 UNDETERMINED = "und"
 

@@ -89,8 +89,9 @@ def build_trainset(examples: Sequence[Example]) -> TrainSet:
 def _full_x(ts: TrainSet, rows: NDArray[np.int64], fit_rows: NDArray[np.int64], dense_weight: float) -> sp.csr_matrix:
     idf = fit_idf(ts.counts[fit_rows])
     scaler = DenseScaler.fit(ts.dense[fit_rows])
-    return sp.hstack([tfidf(ts.counts[rows], idf), sp.csr_matrix(scaler.transform(ts.dense[rows]) * dense_weight)],
-                     format="csr")  # fmt: skip
+    return sp.hstack(
+        [tfidf(ts.counts[rows], idf), sp.csr_matrix(scaler.transform(ts.dense[rows]) * dense_weight)], format="csr"
+    )
 
 
 def _cue_x(ts: TrainSet, rows: NDArray[np.int64], fit_rows: NDArray[np.int64]) -> NDArray[np.float32]:
@@ -157,8 +158,12 @@ def train(data_dir: Path, out_dir: Path = MODEL_DIR, log: Callable[[str], None] 
     all_rows = np.arange(len(examples))
     sev_rows = np.flatnonzero(ts.severity > 0)
     arrays: dict[str, NDArray[Any]] = {}
-    report: dict[str, Any] = {"train_examples": len(examples), "train_complaints": int(ts.y.sum()),
-                              "folds": FOLDS, "seed": SEED}  # fmt: skip
+    report: dict[str, Any] = {
+        "train_examples": len(examples),
+        "train_complaints": int(ts.y.sum()),
+        "folds": FOLDS,
+        "seed": SEED,
+    }
 
     def full_build(rows: NDArray[np.int64], fit_rows: NDArray[np.int64]) -> sp.csr_matrix:
         return _full_x(ts, rows, fit_rows, DENSE_WEIGHT)
@@ -203,18 +208,26 @@ def train(data_dir: Path, out_dir: Path = MODEL_DIR, log: Callable[[str], None] 
         arrays[f"{route}.severity.coef"] = severity.coef_.T.astype(np.float32)
         arrays[f"{route}.severity.intercept"] = severity.intercept_.astype(np.float32)
         arrays[f"{route}.severity.bias"] = bias.astype(np.float64)
-        report[route] = {"cv_macro_f1": round(cv_f1, 4), "threshold": threshold, "platt": [round(a, 4), round(b, 4)],
-                         "cv_severity_macro_f1": round(sev_cv, 4)}  # fmt: skip
+        report[route] = {
+            "cv_macro_f1": round(cv_f1, 4),
+            "threshold": threshold,
+            "platt": [round(a, 4), round(b, 4)],
+            "cv_severity_macro_f1": round(sev_cv, 4),
+        }
     arrays["idf"] = fit_idf(ts.counts)
     scaler = DenseScaler.fit(ts.dense)
     arrays["scaler.mean"] = scaler.mean
     arrays["scaler.scale"] = scaler.scale
     arrays["dense_weight"] = np.asarray([DENSE_WEIGHT], dtype=np.float64)
-    meta = {"trained_on": "split=train of ../shared/data/complaints (acl2019 + xci2023 severity)",
-            "dense_features": list(cues.DENSE_NAMES), "cross_validation": report,
-            "settings": {"full_binary": f"NB-SVM C={FULL_C} nb_power={NB_POWER} dense_weight={DENSE_WEIGHT}",
-                         "cue_binary": f"logistic regression C={CUE_C}",
-                         "severity": f"balanced logistic regression C={SEVERITY_C}, cue route C={SEVERITY_CUE_C}"},
-            }  # fmt: skip
+    meta = {
+        "trained_on": "split=train of ../shared/data/complaints (acl2019 + xci2023 severity)",
+        "dense_features": list(cues.DENSE_NAMES),
+        "cross_validation": report,
+        "settings": {
+            "full_binary": f"NB-SVM C={FULL_C} nb_power={NB_POWER} dense_weight={DENSE_WEIGHT}",
+            "cue_binary": f"logistic regression C={CUE_C}",
+            "severity": f"balanced logistic regression C={SEVERITY_C}, cue route C={SEVERITY_CUE_C}",
+        },
+    }
     report["version"] = save(arrays, meta, out_dir)
     return report

@@ -78,8 +78,10 @@ def train_cmd(data_dir: str | None, no_eval: bool) -> None:
     path = find_data_dir(data_dir)
     start = time.perf_counter()
     report = train(path, log=warn)
-    click.echo(f"model {report['version']} written in {time.perf_counter() - start:.0f}s; "
-               f"cross-validated macro-F1 {report['full']['cv_macro_f1']:.3f}")  # fmt: skip
+    click.echo(
+        f"model {report['version']} written in {time.perf_counter() - start:.0f}s; "
+        f"cross-validated macro-F1 {report['full']['cv_macro_f1']:.3f}"
+    )
     if not no_eval:
         result = evaluate(ComplaintClassifier.from_dir(), path)
         write_committed(result)
@@ -111,11 +113,14 @@ def _print_report(report: dict[str, Any]) -> None:
     s = report["test"]["severity_on_gold_complaints"]
     e = report["test"]["severity_end_to_end"]
     click.echo(f"model {report['version']} on split=test (n={b['n']})")
-    click.echo(f"  binary: accuracy {b['accuracy']:.3f}  macro-F1 {b['macro_f1']:.3f}  "
-               f"complaint F1 {b['complaint_f1']:.3f}  ROC-AUC {b['roc_auc']:.3f}  Brier {b['brier']:.3f}")
+    click.echo(
+        f"  binary: accuracy {b['accuracy']:.3f}  macro-F1 {b['macro_f1']:.3f}  "
+        f"complaint F1 {b['complaint_f1']:.3f}  ROC-AUC {b['roc_auc']:.3f}  Brier {b['brier']:.3f}"
+    )
     click.echo(f"  confusion (rows gold not/complaint, cols predicted): {b['confusion']['matrix']}")
-    click.echo(f"  severity on gold complaints (n={s['n']}): accuracy {s['accuracy']:.3f}  "
-               f"macro-F1 {s['macro_f1']:.3f}")
+    click.echo(
+        f"  severity on gold complaints (n={s['n']}): accuracy {s['accuracy']:.3f}  macro-F1 {s['macro_f1']:.3f}"
+    )
     click.echo(f"  confusion (rows gold 1-4, cols predicted 1-4): {s['confusion']['matrix']}")
     click.echo(f"  severity end to end: accuracy {e['accuracy']:.3f}  macro-F1 {e['macro_f1']:.3f}")
     ml = report.get("multilingual")
@@ -123,8 +128,10 @@ def _print_report(report: dict[str, Any]) -> None:
         click.echo("multilingual set (language detected, not given):")
         click.echo("  lang route  n   accuracy  macro-F1  complaint-F1  lang-detected")
         for code, m in ml["languages"].items():
-            click.echo(f"  {code:<4} {m['route']:<5} {m['n']:>3}   {m['accuracy']:.3f}     {m['macro_f1']:.3f}"
-                       f"     {m['complaint_f1']:.3f}         {m['language_detected']:.2f}")  # fmt: skip
+            click.echo(
+                f"  {code:<4} {m['route']:<5} {m['n']:>3}   {m['accuracy']:.3f}     {m['macro_f1']:.3f}"
+                f"     {m['complaint_f1']:.3f}         {m['language_detected']:.2f}"
+            )
         o = ml["overall"]
         click.echo(f"  all       {o['n']:>3}   {o['accuracy']:.3f}     {o['macro_f1']:.3f}     {o['complaint_f1']:.3f}")
 

@@ -22,9 +22,12 @@ MAX_REJECT_LINES = 50  # shown on stderr; the total is always reported
 @click.option("--json", "as_json", is_flag=True, help="Print counts as JSON.")
 @click.option("--no-process", is_flag=True, help="Only store; classify later with `monitor process`.")
 @click.option(
-    "--batch-size", type=click.IntRange(1, 1_000_000), default=BATCH_SIZE, show_default=True,
+    "--batch-size",
+    type=click.IntRange(1, 1_000_000),
+    default=BATCH_SIZE,
+    show_default=True,
     help="Mentions per transaction; a crash loses at most the batch in flight (rerun to finish).",
-)  # fmt: skip
+)
 @pass_app
 def import_cmd(app: AppContext, file: str, as_json: bool, batch_size: int, no_process: bool) -> None:
     """Bulk-load mentions from a JSON Lines file ('-' for stdin). Re-importing adds nothing.
@@ -60,8 +63,10 @@ def import_cmd(app: AppContext, file: str, as_json: bool, batch_size: int, no_pr
     else:
         click.echo(f"inserted {result.inserted}, duplicates {result.duplicates}, rejected {result.rejected}")
         if processed is not None:
-            click.echo(f"classified {processed['classified']}, complaints {processed['complaints']}, "
-                       f"cases opened {processed['cases_opened']}")  # fmt: skip
+            click.echo(
+                f"classified {processed['classified']}, complaints {processed['complaints']}, "
+                f"cases opened {processed['cases_opened']}"
+            )
     if result.rejected:
         raise PartialInputError(f"{result.rejected} of {result.lines} lines rejected; the others were kept")
 
@@ -74,8 +79,10 @@ def _process_new(app: AppContext) -> dict[str, int | str] | None:
     except ConfigError as exc:
         if not app.db_path:
             raise
-        warn(f"not classified yet (no usable config: {str(exc).splitlines()[0]}); "
-             "run `monitor --config PATH process` to classify and open cases")  # fmt: skip
+        warn(
+            f"not classified yet (no usable config: {str(exc).splitlines()[0]}); "
+            "run `monitor --config PATH process` to classify and open cases"
+        )
         return None
     from monitor.ingest.pipeline import process_pending  # loads the model: only when needed
 
@@ -101,8 +108,10 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
     for platform, poll in data["polls"].items():
         state = data["connectors"].get(platform, {})
         extra = f", {state['state']}" + (f" until {state['until']}" if state.get("until") else "") if state else ""
-        click.echo(f"  {platform}: last {poll['last_poll']} ({poll['last_status']}{extra}), "
-                   f"{poll['calls']} calls, {poll['new']} new")  # fmt: skip
+        click.echo(
+            f"  {platform}: last {poll['last_poll']} ({poll['last_status']}{extra}), "
+            f"{poll['calls']} calls, {poll['new']} new"
+        )
     cases = data["cases_by_state"]
     click.echo("cases: " + (", ".join(f"{k} {v}" for k, v in cases.items()) if cases else "none"))
     for key, units in data["quota_units"].items():

@@ -21,12 +21,21 @@ class _TimeUp(Exception):
 
 
 @click.command("demo")
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
-              help="Keep the demo's config.yaml and demo.db here (default: a fresh temporary folder).")  # fmt: skip
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the demo's config.yaml and demo.db here (default: a fresh temporary folder).",
+)
 @click.option("--seconds", type=click.FloatRange(min=0), help="Stop after this many seconds (default: until q).")
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the fake platforms' mentions.")
-@click.option("--mentions", type=click.IntRange(min=0), default=400, show_default=True,
-              help="Mentions already posted when the demo starts; more keep arriving.")  # fmt: skip
+@click.option(
+    "--mentions",
+    type=click.IntRange(min=0),
+    default=400,
+    show_default=True,
+    help="Mentions already posted when the demo starts; more keep arriving.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Without a terminal: print the summary as JSON.")
 @pass_app
 def demo_cmd(

@@ -33,14 +33,31 @@ def _parse_to(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
 
 
 @click.command("digest")
-@click.option("--date", "day", metavar="YYYY-MM-DD", callback=_parse_day,
-              help="The day to report (default: yesterday in the config's time zone).")
-@click.option("--send", "do_send", is_flag=True,
-              help="Email it to each recipient that has not had this day's digest yet.")
-@click.option("--to", "to", metavar="ADDR", multiple=True, callback=_parse_to,
-              help="Recipient instead of digest.recipients (repeatable).")
-@click.option("--out", "out", metavar="DIR", type=click.Path(file_okay=False, path_type=Path),
-              help="Write digest-DATE.html, .txt and .eml to DIR (a preview; combine with --send to also send).")
+@click.option(
+    "--date",
+    "day",
+    metavar="YYYY-MM-DD",
+    callback=_parse_day,
+    help="The day to report (default: yesterday in the config's time zone).",
+)
+@click.option(
+    "--send", "do_send", is_flag=True, help="Email it to each recipient that has not had this day's digest yet."
+)
+@click.option(
+    "--to",
+    "to",
+    metavar="ADDR",
+    multiple=True,
+    callback=_parse_to,
+    help="Recipient instead of digest.recipients (repeatable).",
+)
+@click.option(
+    "--out",
+    "out",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write digest-DATE.html, .txt and .eml to DIR (a preview; combine with --send to also send).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON instead of the text digest.")
 @pass_app
 def digest_cmd(

@@ -8,6 +8,16 @@ from monitor.digest.render import render
 from monitor.digest.send import Delivery, compose, deliver
 
 __all__ = [
-    "DayData", "Delivery", "Digest", "build_digest", "compose", "default_day", "deliver", "make_digest",
-    "prepare", "render", "send", "write_preview",
-]  # fmt: skip
+    "DayData",
+    "Delivery",
+    "Digest",
+    "build_digest",
+    "compose",
+    "default_day",
+    "deliver",
+    "make_digest",
+    "prepare",
+    "render",
+    "send",
+    "write_preview",
+]

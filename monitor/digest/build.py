@@ -141,10 +141,14 @@ def case_figures(report: AuditReport) -> CaseFigures:
     t = report.tiers
     within = sum(x.within_sla for x in t)
     return CaseFigures(
-        opened=report.complaints, answered=sum(x.answered for x in t), within_sla=within,
-        decided=sum(x.decided for x in t), breached=sum(x.decided for x in t) - within,
-        still_open=sum(x.still_open for x in t), dismissed=sum(x.dismissed for x in t),
-    )  # fmt: skip
+        opened=report.complaints,
+        answered=sum(x.answered for x in t),
+        within_sla=within,
+        decided=sum(x.decided for x in t),
+        breached=sum(x.decided for x in t) - within,
+        still_open=sum(x.still_open for x in t),
+        dismissed=sum(x.dismissed for x in t),
+    )
 
 
 def response_times(cases: list[CaseRow]) -> tuple[timedelta | None, timedelta | None]:
@@ -161,12 +165,18 @@ def _by_agent(counts: dict[str, int]) -> list[tuple[str, int]]:
 
 def _open_case(c: CaseRow, now: datetime) -> OpenCase:
     return OpenCase(
-        id=c.id, platform=for_html(c.platform, max_chars=30), brand=for_html(c.brand, max_chars=60),
-        severity=c.severity, handle=for_html(c.handle, max_chars=60), followers=c.followers,
+        id=c.id,
+        platform=for_html(c.platform, max_chars=30),
+        brand=for_html(c.brand, max_chars=60),
+        severity=c.severity,
+        handle=for_html(c.handle, max_chars=60),
+        followers=c.followers,
         text=for_html(c.text, max_chars=TEXT_LIMIT),
-        url=safe_url(c.url), first_seen=c.first_seen, waiting=now - c.first_seen,
+        url=safe_url(c.url),
+        first_seen=c.first_seen,
+        waiting=now - c.first_seen,
         overdue=now - c.due_at if now > c.due_at else None,
-    )  # fmt: skip
+    )
 
 
 def _themes(today: list[CaseRow], previous: list[CaseRow], ignore: frozenset[str]) -> list[Theme]:
@@ -177,10 +187,15 @@ def _themes(today: list[CaseRow], previous: list[CaseRow], ignore: frozenset[str
         # the example is the most severe, then earliest complaint that uses the lead term
         i = min(group.docs, key=lambda i: (-today[i].severity, today[i].first_seen, today[i].id))
         example = texts[i]
-        themes.append(Theme(
-            for_html(label(group.terms, example), max_chars=80), len(group.docs), before.get(group.lead, 0),
-            for_html(example, max_chars=160), safe_url(today[i].url),
-        ))  # fmt: skip
+        themes.append(
+            Theme(
+                for_html(label(group.terms, example), max_chars=80),
+                len(group.docs),
+                before.get(group.lead, 0),
+                for_html(example, max_chars=160),
+                safe_url(today[i].url),
+            )
+        )
     return themes
 
 
@@ -203,12 +218,17 @@ def build_digest(today: DayData, previous: DayData, *, day: date, now: datetime,
     changes = [
         Change("Mentions", "count", len(rows.mentions), len(previous.rows.mentions), None),
         Change("Complaints opened", "count", cases.opened, prev_cases.opened, True),
-        Change("Answered within SLA", "share", _share(cases.within_sla, cases.decided),
-               _share(prev_cases.within_sla, prev_cases.decided), False),
+        Change(
+            "Answered within SLA",
+            "share",
+            _share(cases.within_sla, cases.decided),
+            _share(prev_cases.within_sla, prev_cases.decided),
+            False,
+        ),
         Change("Still open", "count", cases.still_open, prev_cases.still_open, True),
         Change("Median first response", "duration", _seconds(median), _seconds(prev_median), True),
         Change("Parity ratio", "ratio", report.parity, previous.audit.parity, True),
-    ]  # fmt: skip
+    ]
     return Digest(
         day=day,
         timezone=config.timezone,

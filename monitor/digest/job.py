@@ -67,6 +67,12 @@ def write_preview(r: Rendered, out_dir: Path, *, sender: str, recipient: str, no
 
 def send(store: Store, config: Config, r: Rendered, *, recipients: list[str], now: datetime) -> Delivery:
     return deliver(
-        store, config, day=r.digest.day, subject=r.subject, html=r.html, text=r.text,
-        recipients=recipients, now=now,
-    )  # fmt: skip
+        store,
+        config,
+        day=r.digest.day,
+        subject=r.subject,
+        html=r.html,
+        text=r.text,
+        recipients=recipients,
+        now=now,
+    )

@@ -138,9 +138,7 @@ def deliver(
     smtp = config.smtp
     where = f"{smtp.host}:{smtp.port} ({smtp.security})"
     try:
-        session = connect(
-            smtp, username=config.smtp_secret("username"), password=config.smtp_secret("password")
-        )
+        session = connect(smtp, username=config.smtp_secret("username"), password=config.smtp_secret("password"))
     except (smtplib.SMTPException, OSError) as exc:
         raise DeliveryError(
             f"could not send the {day} digest: SMTP {where}: {_reason(exc)}. Nothing was recorded as sent; "
@@ -168,7 +166,8 @@ def deliver(
     if failed:
         done = f" Sent and recorded: {', '.join(r for r, _ in result.sent)}." if result.sent else ""
         raise DeliveryError(
-            f"could not send the {day} digest via SMTP {where}: " + "; ".join(failed)
+            f"could not send the {day} digest via SMTP {where}: "
+            + "; ".join(failed)
             + f".{done} The unsent ones were not recorded; the next run sends them."
         )
     return result

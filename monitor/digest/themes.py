@@ -77,9 +77,13 @@ class TermGroup:
 
 
 def group_terms(
-    texts: Sequence[str], *, ignore: frozenset[str] = frozenset(), limit: int = 8, min_count: int = 2,
+    texts: Sequence[str],
+    *,
+    ignore: frozenset[str] = frozenset(),
+    limit: int = 8,
+    min_count: int = 2,
     together: float = 0.8,
-) -> list[TermGroup]:  # fmt: skip
+) -> list[TermGroup]:
     """The `limit` most frequent terms (in at least `min_count` texts); a term whose set of texts overlaps a
     more frequent one's by `together` (Jaccard) joins that theme instead of making its own."""
     index: dict[str, set[int]] = defaultdict(set)

@@ -49,10 +49,19 @@ REFRESH_SECONDS = 1.5  # how often the view re-reads the store (claims by other 
 FAIRNESS_EVERY = 15.0  # the audit reads all of today's cases; it changes slowly
 
 _SEQUENCES = {
-    "\x1b[A": "up", "\x1b[B": "down", "\x1bOA": "up", "\x1bOB": "down",
-    "\x1b[5~": "pageup", "\x1b[6~": "pagedown", "\x1b[H": "home", "\x1b[F": "end",
-    "\x1b[1~": "home", "\x1b[4~": "end", "\x1bOH": "home", "\x1bOF": "end",
-}  # fmt: skip
+    "\x1b[A": "up",
+    "\x1b[B": "down",
+    "\x1bOA": "up",
+    "\x1bOB": "down",
+    "\x1b[5~": "pageup",
+    "\x1b[6~": "pagedown",
+    "\x1b[H": "home",
+    "\x1b[F": "end",
+    "\x1b[1~": "home",
+    "\x1b[4~": "end",
+    "\x1bOH": "home",
+    "\x1bOF": "end",
+}
 
 
 def decode_keys(data: str) -> list[str]:
@@ -133,9 +142,15 @@ class FeedApp:
             self.fairness = gather_fairness(self.store, self.config, now)
             self._fairness_at = time.monotonic()
         self.state = gather(
-            self.store, self.config, now=now, agent=self.agent, flt=self.filter, fairness=self.fairness,
-            queue_limit=self.queue_limit, stream_limit=self.stream_limit,
-        )  # fmt: skip
+            self.store,
+            self.config,
+            now=now,
+            agent=self.agent,
+            flt=self.filter,
+            fairness=self.fairness,
+            queue_limit=self.queue_limit,
+            stream_limit=self.stream_limit,
+        )
         self._follow_selection()
         if self.view.detail is not None:
             self.view = replace(self.view, detail=gather_case(self.store, self.config, self.view.detail.case_id, now))

@@ -27,10 +27,26 @@ from monitor.text import one_line
 from monitor.timeutil import format_duration
 
 WIDE = 120  # at and above this width the queue shows full platform names and wider reasons
-KEYS = (("↑↓/jk", "move"), ("Enter", "open"), ("c", "claim"), ("r", "responded"), ("d", "dismiss"),
-        ("e", "escalate"), ("o", "url"), ("/", "filter"), ("q", "quit"))  # fmt: skip
-DETAIL_KEYS = (("Esc", "back"), ("c", "claim"), ("r", "responded"), ("d", "dismiss"), ("e", "escalate"),
-               ("o", "url"), ("q", "quit"))  # fmt: skip
+KEYS = (
+    ("↑↓/jk", "move"),
+    ("Enter", "open"),
+    ("c", "claim"),
+    ("r", "responded"),
+    ("d", "dismiss"),
+    ("e", "escalate"),
+    ("o", "url"),
+    ("/", "filter"),
+    ("q", "quit"),
+)
+DETAIL_KEYS = (
+    ("Esc", "back"),
+    ("c", "claim"),
+    ("r", "responded"),
+    ("d", "dismiss"),
+    ("e", "escalate"),
+    ("o", "url"),
+    ("q", "quit"),
+)
 
 _SEVERITY_STYLE = {4: "bold red", 3: "red", 2: "", 1: "dim"}
 # No yellow: several light themes draw it nearly invisible on white. Magenta reads on dark and light.

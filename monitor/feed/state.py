@@ -133,11 +133,16 @@ def gather_connectors(store: Store, config: Config, now: datetime) -> tuple[Conn
             state = "ok"  # the pause is over; the scheduler just has not written since
         out.append(
             ConnectorView(
-                platform=name, state=state, until=until, detail=st.detail if st else "",
-                last_poll=act.last_poll, last_status=act.last_status,
-                new_last_hour=act.new_since, quota_left=_quota_left(store, config, name, now),
+                platform=name,
+                state=state,
+                until=until,
+                detail=st.detail if st else "",
+                last_poll=act.last_poll,
+                last_status=act.last_status,
+                new_last_hour=act.new_since,
+                quota_left=_quota_left(store, config, name, now),
             )
-        )  # fmt: skip
+        )
     return tuple(out)
 
 

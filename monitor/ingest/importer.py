@@ -165,9 +165,7 @@ def parse_line(raw: bytes) -> Mention:
     return _decode(raw)[0]
 
 
-def _records(
-    lines: Iterable[bytes], result: ImportResult
-) -> Iterator[tuple[int, tuple[Mention, str] | RecordError]]:
+def _records(lines: Iterable[bytes], result: ImportResult) -> Iterator[tuple[int, tuple[Mention, str] | RecordError]]:
     for number, raw in enumerate(lines, start=1):
         stripped = raw.strip()
         if not stripped:

@@ -27,9 +27,12 @@ class PipelineResult:
 
     def as_dict(self) -> dict[str, int | str]:
         return {
-            "classified": self.classified, "complaints": self.complaints, "cases_opened": self.cases_opened,
-            "batches": self.batches, "model_version": self.model_version,
-        }  # fmt: skip
+            "classified": self.classified,
+            "complaints": self.complaints,
+            "cases_opened": self.cases_opened,
+            "batches": self.batches,
+            "model_version": self.model_version,
+        }
 
 
 def new_case(

@@ -55,8 +55,20 @@ def test_langs_length_must_match(clf: ComplaintClassifier) -> None:
 
 
 def test_hostile_inputs_give_a_verdict(clf: ComplaintClassifier) -> None:
-    texts = ["", "   ", "😡😡😡", "🙂", "x" * 10_000, "complaint " * 2_000, "\x00\x01\x02\x1b[31mred\x1b[0m\x7f",
-             "\ud800 lone surrogate", "‮reversed‬", "@" * 300, "#" * 50, "http://x.y/" + "a" * 5000]  # fmt: skip
+    texts = [
+        "",
+        "   ",
+        "😡😡😡",
+        "🙂",
+        "x" * 10_000,
+        "complaint " * 2_000,
+        "\x00\x01\x02\x1b[31mred\x1b[0m\x7f",
+        "\ud800 lone surrogate",
+        "‮reversed‬",
+        "@" * 300,
+        "#" * 50,
+        "http://x.y/" + "a" * 5000,
+    ]
     verdicts = clf.classify_batch(texts)
     assert len(verdicts) == len(texts)
     for v in verdicts:

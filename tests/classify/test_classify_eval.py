@@ -60,8 +60,9 @@ def test_missing_data_dir_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_cli_classify_json_and_stdin() -> None:
     runner = CliRunner()
-    result = runner.invoke(cli, ["classify", "--json", "@acme my order never arrived!", "-"],
-                           input="Danke für die schnelle Hilfe!\n\n")  # fmt: skip
+    result = runner.invoke(
+        cli, ["classify", "--json", "@acme my order never arrived!", "-"], input="Danke für die schnelle Hilfe!\n\n"
+    )
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert [r["text"] for r in rows] == ["@acme my order never arrived!", "Danke für die schnelle Hilfe!", ""]
@@ -85,7 +86,12 @@ def test_cli_eval_json(tmp_path: Path) -> None:
 
 def test_cli_eval_missing_data_exit_code(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    proc = subprocess.run([sys.executable, "-m", "monitor", "eval", "--data", str(tmp_path)],
-                          capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "monitor", "eval", "--data", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert proc.returncode == InputError.exit_code
     assert "complaints data not found" in proc.stderr and "Traceback" not in proc.stderr

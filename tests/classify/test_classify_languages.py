@@ -29,9 +29,17 @@ PRAISE = {
     "zh": "谢谢@NetFlow ，师傅来得很快，服务很专业",
 }
 # The problem cue each complaint must show in its reasons.
-PROBLEM_CUE = {"en": "days", "de": "kein internet", "fr": "pas d'internet", "es": "sin internet",
-               "pt": "sem internet", "it": "senza internet", "ru": "нет интернета", "et": "pole internetti",
-               "zh": "没网"}  # fmt: skip
+PROBLEM_CUE = {
+    "en": "days",
+    "de": "kein internet",
+    "fr": "pas d'internet",
+    "es": "sin internet",
+    "pt": "sem internet",
+    "it": "senza internet",
+    "ru": "нет интернета",
+    "et": "pole internetti",
+    "zh": "没网",
+}
 
 
 @pytest.mark.parametrize("lang", sorted(COMPLAINTS))

@@ -7,15 +7,28 @@ import pytest
 from monitor.classify import ComplaintClassifier
 from monitor.classify.cues import extract, fold
 
-CHURN = ["@Vodafone I'm cancelling my contract and switching to another provider",
-         "@Vodafone ich kündige und wechsle zur Konkurrenz", "@Vodafone je résilie mon contrat",
-         "@Vodafone me doy de baja, me cambio de compañía", "@Vodafone мы уходим к другому оператору",
-         "@Vodafone vou cancelar e mudar de operadora", "@Vodafone disdico l'abbonamento",
-         "@Vodafone lõpetan lepingu ja lähen üle", "@中国移动 我要携号转网"]  # fmt: skip
-PUBLIC = ["@Acme fix this today or I'm going to the press and telling everyone",
-          "@Acme ich gehe damit zur Presse", "@Acme je vais contacter les journalistes",
-          "@Acme vou no Procon e na imprensa", "@Acme 再不处理我就找媒体曝光", "@Acme lo racconto ai giornali",
-          "@Acme lo voy a contar en todos los medios", "@Acme пойду в суд", "@Acme pöördun kohtusse"]  # fmt: skip
+CHURN = [
+    "@Vodafone I'm cancelling my contract and switching to another provider",
+    "@Vodafone ich kündige und wechsle zur Konkurrenz",
+    "@Vodafone je résilie mon contrat",
+    "@Vodafone me doy de baja, me cambio de compañía",
+    "@Vodafone мы уходим к другому оператору",
+    "@Vodafone vou cancelar e mudar de operadora",
+    "@Vodafone disdico l'abbonamento",
+    "@Vodafone lõpetan lepingu ja lähen üle",
+    "@中国移动 我要携号转网",
+]
+PUBLIC = [
+    "@Acme fix this today or I'm going to the press and telling everyone",
+    "@Acme ich gehe damit zur Presse",
+    "@Acme je vais contacter les journalistes",
+    "@Acme vou no Procon e na imprensa",
+    "@Acme 再不处理我就找媒体曝光",
+    "@Acme lo racconto ai giornali",
+    "@Acme lo voy a contar en todos los medios",
+    "@Acme пойду в суд",
+    "@Acme pöördun kohtusse",
+]
 
 
 @pytest.mark.parametrize("text", CHURN)

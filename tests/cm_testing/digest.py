@@ -71,25 +71,125 @@ class FixtureCase:
 # SLA: 4 -> 1h, 3 -> 2h, 2 -> 4h, 1 -> 8h.
 CASES = [
     # the day before (local 19 Nov 23:30): still open, the oldest unanswered
-    FixtureCase("c0", "twitter", "Acme", "en", 20_000, 3, "2026-11-20T04:30:00Z", "2026-11-20T06:30:00Z",
-                "new", None, "Refund missing since last week"),
-    FixtureCase("c1", "twitter", "Acme", "en", 40, 3, "2026-11-20T14:00:00Z", "2026-11-20T16:00:00Z",
-                "responded", "2026-11-20T15:00:00Z", "Waiting for my refund from Acme"),
-    FixtureCase("c2", "twitter", "Acme", "en", 80, 2, "2026-11-20T15:00:00Z", "2026-11-20T19:00:00Z",
-                "resolved", "2026-11-20T20:00:00Z", "Refund denied again"),
-    FixtureCase("c3", "twitter", "Acme", "en", 400_000, 3, "2026-11-20T14:00:00Z", "2026-11-20T16:00:00Z",
-                "responded", "2026-11-20T14:30:00Z", "Parcel delivery lost, courier useless"),
-    FixtureCase("c4", "reddit", "Globex", "en", 250_000, 4, "2026-11-20T16:00:00Z", "2026-11-20T17:00:00Z",
-                "responded", "2026-11-20T16:30:00Z", "Delivery late and parcel damaged"),
-    FixtureCase("c5", "reddit", "Globex", "es", 5_000, 1, "2026-11-20T18:00:00Z", "2026-11-21T02:00:00Z",
-                "new", None, "Reembolso pendiente, refund por favor"),
-    FixtureCase("c6", "youtube", "Acme", None, None, 2, "2026-11-20T19:00:00Z", "2026-11-20T23:00:00Z",
-                "dismissed", None, "spam spam"),
-    FixtureCase("c7", "twitter", "Acme", "fr", 500, 4, "2026-11-20T20:00:00Z", "2026-11-20T21:00:00Z",
-                "claimed", None, HOSTILE, handle="\u202eevil\x1b[2J<b>"),
+    FixtureCase(
+        "c0",
+        "twitter",
+        "Acme",
+        "en",
+        20_000,
+        3,
+        "2026-11-20T04:30:00Z",
+        "2026-11-20T06:30:00Z",
+        "new",
+        None,
+        "Refund missing since last week",
+    ),
+    FixtureCase(
+        "c1",
+        "twitter",
+        "Acme",
+        "en",
+        40,
+        3,
+        "2026-11-20T14:00:00Z",
+        "2026-11-20T16:00:00Z",
+        "responded",
+        "2026-11-20T15:00:00Z",
+        "Waiting for my refund from Acme",
+    ),
+    FixtureCase(
+        "c2",
+        "twitter",
+        "Acme",
+        "en",
+        80,
+        2,
+        "2026-11-20T15:00:00Z",
+        "2026-11-20T19:00:00Z",
+        "resolved",
+        "2026-11-20T20:00:00Z",
+        "Refund denied again",
+    ),
+    FixtureCase(
+        "c3",
+        "twitter",
+        "Acme",
+        "en",
+        400_000,
+        3,
+        "2026-11-20T14:00:00Z",
+        "2026-11-20T16:00:00Z",
+        "responded",
+        "2026-11-20T14:30:00Z",
+        "Parcel delivery lost, courier useless",
+    ),
+    FixtureCase(
+        "c4",
+        "reddit",
+        "Globex",
+        "en",
+        250_000,
+        4,
+        "2026-11-20T16:00:00Z",
+        "2026-11-20T17:00:00Z",
+        "responded",
+        "2026-11-20T16:30:00Z",
+        "Delivery late and parcel damaged",
+    ),
+    FixtureCase(
+        "c5",
+        "reddit",
+        "Globex",
+        "es",
+        5_000,
+        1,
+        "2026-11-20T18:00:00Z",
+        "2026-11-21T02:00:00Z",
+        "new",
+        None,
+        "Reembolso pendiente, refund por favor",
+    ),
+    FixtureCase(
+        "c6",
+        "youtube",
+        "Acme",
+        None,
+        None,
+        2,
+        "2026-11-20T19:00:00Z",
+        "2026-11-20T23:00:00Z",
+        "dismissed",
+        None,
+        "spam spam",
+    ),
+    FixtureCase(
+        "c7",
+        "twitter",
+        "Acme",
+        "fr",
+        500,
+        4,
+        "2026-11-20T20:00:00Z",
+        "2026-11-20T21:00:00Z",
+        "claimed",
+        None,
+        HOSTILE,
+        handle="\u202eevil\x1b[2J<b>",
+    ),
     # first seen exactly at the end of the day: belongs to 21 Nov
-    FixtureCase("c8", "twitter", "Acme", "en", 10, 4, "2026-11-21T05:00:00Z", "2026-11-21T06:00:00Z",
-                "responded", "2026-11-21T05:10:00Z", "Refund refund refund"),
+    FixtureCase(
+        "c8",
+        "twitter",
+        "Acme",
+        "en",
+        10,
+        4,
+        "2026-11-21T05:00:00Z",
+        "2026-11-21T06:00:00Z",
+        "responded",
+        "2026-11-21T05:10:00Z",
+        "Refund refund refund",
+    ),
 ]
 # (platform, id, brand, language, created_at, text): mentions that are not complaints
 OTHER_MENTIONS = [
@@ -126,15 +226,28 @@ def fill_store(path: Path) -> None:
     """Write the fixture rows the way the pipeline leaves them: mentions with verdicts, cases, events."""
     with open_store(path) as store:
         mentions = [
-            Mention(platform=c.platform, id=c.key, url=f"https://example.com/{c.platform}/{c.key}", text=c.text,
-                    created_at=_t(c.first_seen), author=Author(f"a-{c.key}", c.handle or f"user_{c.key}",
-                    c.followers), brand=c.brand)
+            Mention(
+                platform=c.platform,
+                id=c.key,
+                url=f"https://example.com/{c.platform}/{c.key}",
+                text=c.text,
+                created_at=_t(c.first_seen),
+                author=Author(f"a-{c.key}", c.handle or f"user_{c.key}", c.followers),
+                brand=c.brand,
+            )
             for c in CASES
         ] + [
-            Mention(platform=p, id=i, url=f"https://example.com/{p}/{i}", text=text, created_at=_t(at),
-                    author=Author(f"a-{i}", f"user_{i}", 10), brand=brand)
+            Mention(
+                platform=p,
+                id=i,
+                url=f"https://example.com/{p}/{i}",
+                text=text,
+                created_at=_t(at),
+                author=Author(f"a-{i}", f"user_{i}", 10),
+                brand=brand,
+            )
             for p, i, brand, _, at, text in OTHER_MENTIONS
-        ]  # fmt: skip
+        ]
         store.add_mentions(mentions, fetched_at=NOW, source="import")
     # verdicts and cases in hand-picked states: written as raw rows, the store has no such write
     with closing(sqlite3.connect(path)) as conn, conn:
@@ -156,9 +269,20 @@ def fill_store(path: Path) -> None:
             cur = conn.execute(
                 "INSERT INTO cases (platform, mention_id, brand, severity, state, first_seen, due_at, "
                 "author_followers, responded_at, responded_by, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (c.platform, c.key, c.brand, c.severity, c.state, c.first_seen, c.due_at, c.followers,
-                 c.responded_at, "ana" if c.responded_at else None, to_iso(NOW)),
-            )  # fmt: skip
+                (
+                    c.platform,
+                    c.key,
+                    c.brand,
+                    c.severity,
+                    c.state,
+                    c.first_seen,
+                    c.due_at,
+                    c.followers,
+                    c.responded_at,
+                    "ana" if c.responded_at else None,
+                    to_iso(NOW),
+                ),
+            )
             ids[c.key] = int(cur.lastrowid or 0)
         for key, at, actor, action, detail in EVENTS:
             conn.execute(
@@ -252,10 +376,27 @@ def tls_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
@@ -269,9 +410,16 @@ def run_monitor(
 ) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if k not in _SCRUB} | (env or {})
     return subprocess.run(
-        [MONITOR, *args], capture_output=True, text=True, encoding="utf-8", errors="replace",
-        env=environ, cwd=cwd, timeout=120, check=False,
-    )  # fmt: skip
+        [MONITOR, *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        env=environ,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
 
 
 def write_config(tmp_path: Path, store: Path, port: int, **smtp: Any) -> Path:

@@ -51,17 +51,26 @@ def add(
     """One mention through Store.add_mentions, its verdict columns, and (for complaints) a case via open_case."""
     created = now - age
     mention = Mention(
-        platform=platform, id=mid, url=f"https://example.com/{platform}/{mid}", text=text, created_at=created,
-        author=Author(id=f"a{mid}", handle=f"user{mid}", followers=followers), brand=brand,
+        platform=platform,
+        id=mid,
+        url=f"https://example.com/{platform}/{mid}",
+        text=text,
+        created_at=created,
+        author=Author(id=f"a{mid}", handle=f"user{mid}", followers=followers),
+        brand=brand,
         engagement=Engagement(likes=1),
-    )  # fmt: skip
+    )
     store.add_mentions([mention], fetched_at=created + timedelta(seconds=30), source="poll")
     if complaint is None:
         return None
     verdict = Verdict(
-        complaint=complaint, score=0.9 if complaint else 0.1, severity=severity if complaint else None,
-        language=language, reasons=reasons, signals={"question": False, "churn": True},
-    )  # fmt: skip
+        complaint=complaint,
+        score=0.9 if complaint else 0.1,
+        severity=severity if complaint else None,
+        language=language,
+        reasons=reasons,
+        signals={"question": False, "churn": True},
+    )
     first_seen = created + timedelta(seconds=30)
     case = new_case(config, severity=severity, first_seen=first_seen, brand=brand, followers=followers)
     item = ClassifiedMention(platform, mid, verdict, case if complaint else None)

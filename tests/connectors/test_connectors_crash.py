@@ -82,13 +82,26 @@ def test_credentials_never_reach_logs_errors_or_the_store(fake_factory, tmp_path
     config = write_fake_config(tmp_path / "config.yaml", fake.base_url, db)
     outputs = []
     for _ in range(2):  # faults, retries and errors with the most verbose logging
-        run = subprocess.run([sys.executable, "-m", "monitor", "-vv", *POLL[3:]], env=_env(config),
-                             capture_output=True, text=True, timeout=120)  # fmt: skip
+        run = subprocess.run(
+            [sys.executable, "-m", "monitor", "-vv", *POLL[3:]],
+            env=_env(config),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         outputs += [run.stdout, run.stderr]
-    wrong = {"TWITTER_BEARER_TOKEN": "wrong-bearer-7731", "REDDIT_CLIENT_SECRET": "wrong-secret-7732",
-             "YOUTUBE_API_KEY": "wrong-key-7733"}  # fmt: skip
-    run = subprocess.run([sys.executable, "-m", "monitor", "-vv", *POLL[3:]], env=_env(config, **wrong),
-                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    wrong = {
+        "TWITTER_BEARER_TOKEN": "wrong-bearer-7731",
+        "REDDIT_CLIENT_SECRET": "wrong-secret-7732",
+        "YOUTUBE_API_KEY": "wrong-key-7733",
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", "monitor", "-vv", *POLL[3:]],
+        env=_env(config, **wrong),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 6  # platform error: all three rejected the credentials
     assert "credentials rejected" in run.stderr or "API key rejected" in run.stderr
     outputs += [run.stdout, run.stderr]

@@ -59,8 +59,9 @@ def test_repoll_is_idempotent(fake_factory, config_for, store, tmp_path):
     assert again.platforms["twitter"].calls == 1  # since_id: one page that says "nothing new"
 
 
-def test_page_cap_backfills_without_skipping_while_new_mentions_arrive(fake_factory, config_for, store, ids, clock,
-                                                                      tmp_path):  # fmt: skip
+def test_page_cap_backfills_without_skipping_while_new_mentions_arrive(
+    fake_factory, config_for, store, ids, clock, tmp_path
+):
     fake = fake_factory(seed=13, mentions=700, rate_per_minute=120, clock=clock)  # twitter: 350 now, +60/min
     config = config_for(fake, tmp_path / "store.db", platforms={"twitter": {"max_pages": 2}})
     incomplete = 0
@@ -177,8 +178,7 @@ def test_stale_since_id_falls_back_to_start_time(fake_factory, config_for, store
     assert ids(store, "twitter") == fake.truth(("twitter",))
 
 
-def test_since_id_rejected_by_the_server_as_too_old_is_recovered(fake_factory, config_for, store, ids, clock,
-                                                                 tmp_path):  # fmt: skip
+def test_since_id_rejected_by_the_server_as_too_old_is_recovered(fake_factory, config_for, store, ids, clock, tmp_path):
     # The server's clock runs 20 minutes ahead: a since_id the poller thinks is inside the window gets the
     # real API's 400 "since_id must be a tweet id created after ..."; the poller retries with start_time.
     ahead = clock()
@@ -248,8 +248,9 @@ def test_scheduler_runs_one_job_per_connector(fake_factory, config_for, tmp_path
     db = tmp_path / "sched.db"
     config = config_for(fake, db, poll_interval="1h")
     seen: dict[str, str] = {}
-    scheduler = build_scheduler(config, db, on_poll=lambda name, rep: seen.setdefault(name, rep.status),
-                                first_run=utcnow(), process=False)  # fmt: skip
+    scheduler = build_scheduler(
+        config, db, on_poll=lambda name, rep: seen.setdefault(name, rep.status), first_run=utcnow(), process=False
+    )
     jobs = scheduler.get_jobs()
     assert {j.id for j in jobs} == {"poll:twitter", "poll:reddit", "poll:youtube"}
     assert all(j.coalesce and j.max_instances == 1 for j in jobs)

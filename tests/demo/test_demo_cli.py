@@ -14,8 +14,13 @@ def _run_demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWITTER_", "REDDIT_", "YOUTUBE_"))}
     return subprocess.run(
         [sys.executable, "-m", "monitor", "demo", "--dir", str(tmp_path / "demo"), *args],
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=240, env=env, cwd=tmp_path,
-    )  # fmt: skip
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+        cwd=tmp_path,
+    )
 
 
 def test_demo_polls_classifies_and_ranks_without_a_terminal(tmp_path: Path) -> None:

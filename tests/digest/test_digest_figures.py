@@ -34,8 +34,9 @@ def _digest(path: Path):  # type: ignore[no-untyped-def]
 def test_window_is_the_local_day_in_utc() -> None:
     ny = ZoneInfo("America/New_York")
     assert day_window(date(2026, 11, 20), ny) == (
-        datetime(2026, 11, 20, 5, tzinfo=UTC), datetime(2026, 11, 21, 5, tzinfo=UTC),
-    )  # fmt: skip
+        datetime(2026, 11, 20, 5, tzinfo=UTC),
+        datetime(2026, 11, 21, 5, tzinfo=UTC),
+    )
     # DST ends on 1 Nov 2026 in New York: that day is 25 hours long
     since, until = day_window(date(2026, 11, 1), ny)
     assert until - since == timedelta(hours=25)
@@ -52,20 +53,31 @@ def test_volume(fixture_store: Path) -> None:
     d = _digest(fixture_store)
     assert (d.mentions, d.complaint_mentions) == (10, 7)
     assert [(c.name, c.mentions, c.complaints) for c in d.by_platform] == [
-        ("twitter", 5, 4), ("reddit", 3, 2), ("youtube", 2, 1),
-    ]  # fmt: skip
+        ("twitter", 5, 4),
+        ("reddit", 3, 2),
+        ("youtube", 2, 1),
+    ]
     assert [(c.name, c.mentions, c.complaints) for c in d.by_brand] == [("Acme", 7, 5), ("Globex", 3, 2)]
     assert [(c.name, c.mentions, c.complaints) for c in d.by_language] == [
-        ("en", 5, 4), ("es", 2, 1), ("fr", 2, 1), ("und", 1, 1),
-    ]  # fmt: skip
+        ("en", 5, 4),
+        ("es", 2, 1),
+        ("fr", 2, 1),
+        ("und", 1, 1),
+    ]
 
 
 def test_complaint_figures_and_response_times(fixture_store: Path) -> None:
     d = _digest(fixture_store)
     c = d.cases
     assert (c.opened, c.answered, c.within_sla, c.decided, c.breached, c.still_open, c.dismissed) == (
-        7, 4, 3, 6, 3, 2, 1,
-    )  # fmt: skip
+        7,
+        4,
+        3,
+        6,
+        3,
+        2,
+        1,
+    )
     assert d.median == timedelta(minutes=45)
     assert d.p90 == timedelta(hours=5)
 
@@ -86,8 +98,10 @@ def test_tiers_parity_and_alert(fixture_store: Path) -> None:
 def test_oldest_unanswered_across_days(fixture_store: Path) -> None:
     d = _digest(fixture_store)
     assert [(o.handle, o.followers, o.severity) for o in d.oldest] == [
-        ("user_c0", 20_000, 3), ("user_c5", 5_000, 1), ("evil<b>", 500, 4),
-    ]  # fmt: skip
+        ("user_c0", 20_000, 3),
+        ("user_c5", 5_000, 1),
+        ("evil<b>", 500, 4),
+    ]
     first = d.oldest[0]
     assert first.waiting == timedelta(hours=31, minutes=30)
     assert first.overdue == timedelta(hours=29, minutes=30)
@@ -128,8 +142,12 @@ def test_empty_store_builds_an_empty_digest(tmp_path: Path) -> None:
 
 def test_terms_are_multilingual_and_skip_noise() -> None:
     assert terms("Mi pedido llegó roto, quiero un reembolso https://x.co/abc @AcmeHelp") == {
-        "pedido", "llegó", "roto", "quiero", "reembolso",
-    }  # fmt: skip
+        "pedido",
+        "llegó",
+        "roto",
+        "quiero",
+        "reembolso",
+    }
     assert terms("配達が遅い") == {"配達", "達が", "が遅", "遅い"}  # Han/Kana: character bigrams
     assert terms("Acme Acme refund", ignore=brand_words(["Acme Corp"])) == {"refund"}
     assert term_counts(["refund refund", "Refund!"])["refund"] == 2  # per complaint, not per occurrence
@@ -143,7 +161,7 @@ def test_terms_that_travel_together_make_one_theme() -> None:
         ("service", ["service"], 3),
         ("customer", ["customer", "hung"], 2),
         ("が遅", sorted(["配達", "達が", "が遅", "遅い"]), 2),
-    ]  # fmt: skip
+    ]
     assert label(groups[1].terms, texts[0]) == "customer · hung"
     assert label(groups[2].terms, texts[3]) == "配達が遅い"
 

@@ -225,9 +225,14 @@ def test_tls_modes(tmp_path: Path, fixture_store: Path, tls_cert: tuple[Path, Pa
     controller.start()
     try:
         config = make_config(
-            fixture_store, controller.port, environ={"U": SMTP_USER, "P": SMTP_PASSWORD},
-            security=security, ca_file=str(cert), username_env="U", password_env="P",
-        )  # fmt: skip
+            fixture_store,
+            controller.port,
+            environ={"U": SMTP_USER, "P": SMTP_PASSWORD},
+            security=security,
+            ca_file=str(cert),
+            username_env="U",
+            password_env="P",
+        )
         with open_store(fixture_store) as store:
             rendered = prepare(store, config, day=date(2026, 11, 20), now=NOW)
             result = send(store, config, rendered, recipients=[RECIPIENT], now=NOW)

@@ -109,8 +109,11 @@ def test_headless_polls_logs_json_and_stops_cleanly(fake_setup: Path, tmp_path: 
     env = {**os.environ, **fake_env()}
     proc = subprocess.Popen(
         [MONITOR, "--config", str(fake_setup), "run", "--headless"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
 
         def polled() -> bool:

@@ -73,10 +73,14 @@ def test_claim_respond_dismiss_escalate(store: Store, config: Config) -> None:
     assert get_case(store, 3).escalated == 1 and get_case(store, 3).escalation_reason == "legal threat"
     actions = [(e.actor, e.action) for c in (1, 2, 3) for e in case_events(store, c)]
     assert actions == [
-        ("system", "open"), ("ana", "claim"), ("ana", "respond"),
-        ("system", "open"), ("ana", "dismiss"),
-        ("system", "open"), ("ana", "escalate"),
-    ]  # fmt: skip
+        ("system", "open"),
+        ("ana", "claim"),
+        ("ana", "respond"),
+        ("system", "open"),
+        ("ana", "dismiss"),
+        ("system", "open"),
+        ("ana", "escalate"),
+    ]
 
 
 def test_detail_view_actions_and_url(store: Store, config: Config) -> None:

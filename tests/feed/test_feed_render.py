@@ -30,33 +30,57 @@ SGR_ONLY = re.compile(r"\x1b\[[0-9;]*m")
 
 def row(case_id: int, text: str, **kw: object) -> QueueRow:
     base = QueueRow(
-        case_id=case_id, platform="twitter", mention_id=str(case_id), brand="Acme", severity=3, state="new",
-        due_at=NOW + timedelta(minutes=40), first_seen=NOW - timedelta(minutes=80),
-        created_at=NOW - timedelta(minutes=81), language="en", text=text,
-        url=f"https://x.com/u/status/{case_id}", author_handle=f"user{case_id}", followers=123_456,
-        verified=False, reasons=("blame", "refund"),
-    )  # fmt: skip
+        case_id=case_id,
+        platform="twitter",
+        mention_id=str(case_id),
+        brand="Acme",
+        severity=3,
+        state="new",
+        due_at=NOW + timedelta(minutes=40),
+        first_seen=NOW - timedelta(minutes=80),
+        created_at=NOW - timedelta(minutes=81),
+        language="en",
+        text=text,
+        url=f"https://x.com/u/status/{case_id}",
+        author_handle=f"user{case_id}",
+        followers=123_456,
+        verified=False,
+        reasons=("blame", "refund"),
+    )
     return replace(base, **kw)  # type: ignore[arg-type]
 
 
 def stream_row(mid: str, text: str, complaint: bool | None, severity: int | None = None, **kw: object) -> StreamRow:
     base = StreamRow(
-        platform="reddit", mention_id=mid, brand="Acme", created_at=NOW - timedelta(minutes=3),
-        fetched_at=NOW - timedelta(minutes=2), language="en", complaint=complaint, severity=severity, text=text,
+        platform="reddit",
+        mention_id=mid,
+        brand="Acme",
+        created_at=NOW - timedelta(minutes=3),
+        fetched_at=NOW - timedelta(minutes=2),
+        language="en",
+        complaint=complaint,
+        severity=severity,
+        text=text,
         author_handle="someone",
-    )  # fmt: skip
+    )
     return replace(base, **kw)  # type: ignore[arg-type]
 
 
 def state(**kw: object) -> FeedState:
     base = FeedState(
-        now=NOW, agent="ana", brands=("Acme", "Globex"), blind_triage=True, timezone="UTC",
+        now=NOW,
+        agent="ana",
+        brands=("Acme", "Globex"),
+        blind_triage=True,
+        timezone="UTC",
         connectors=(
             ConnectorView("twitter", "ok", last_poll=NOW - timedelta(minutes=1), new_last_hour=12),
             ConnectorView("reddit", "backoff", until=NOW + timedelta(minutes=7), last_poll=NOW - timedelta(minutes=3)),
             ConnectorView("youtube", "ok", last_poll=NOW - timedelta(minutes=20), quota_left=9_400),
         ),
-        new_last_hour=12, open_cases=3, breached=1,
+        new_last_hour=12,
+        open_cases=3,
+        breached=1,
         queue=(
             row(1, "Late delivery, nobody answers", due_at=NOW - timedelta(minutes=5), severity=4),
             row(2, "配送が遅すぎる。サポートに連絡しても返事がない。最悪です", language="ja"),
@@ -68,18 +92,23 @@ def state(**kw: object) -> FeedState:
             stream_row("s3", "is it down?", None),
         ),
         fairness=FairnessView(
-            parity=1.12, alert=False,
+            parity=1.12,
+            alert=False,
             tiers=(TierView("<100", 10, 9, 0.9), TierView("100-1k", 5, 4, 0.75), TierView(">=100k", 0, 0, None)),
         ),
-    )  # fmt: skip
+    )
     return replace(base, **kw)  # type: ignore[arg-type]
 
 
 def console(width: int, color: bool = False) -> Console:
     return Console(
-        width=width, record=True, file=io.StringIO(), force_terminal=color,
-        color_system="truecolor" if color else None, legacy_windows=False,
-    )  # fmt: skip
+        width=width,
+        record=True,
+        file=io.StringIO(),
+        force_terminal=color,
+        color_system="truecolor" if color else None,
+        legacy_windows=False,
+    )
 
 
 def text_of(renderable: RenderableType, width: int = 80) -> str:
@@ -222,8 +251,14 @@ def test_connector_states_and_empty_store() -> None:
 
 def test_followers_text() -> None:
     assert [followers_text(n) for n in (None, 7, 1_000, 1_250, 12_345, 123_456, 2_500_000)] == [
-        "?", "7", "1k", "1.2k", "12k", "123k", "2.5M",
-    ]  # fmt: skip
+        "?",
+        "7",
+        "1k",
+        "1.2k",
+        "12k",
+        "123k",
+        "2.5M",
+    ]
 
 
 def test_timezone_is_the_configs() -> None:

@@ -19,10 +19,48 @@ FORBIDDEN = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\
 
 # pieces an attacker would combine: escape introducers, C1, bidi, invisibles, markup, wide characters
 ATOMS = st.sampled_from(
-    ["\x1b", "[", "]", "\x07", "\\", "\x9b", "\x9d", "\x90", "\x9c", "0;", "8;;", "31m", "2J", "H", "\u202e",
-     "\u2066", "\u2069", "\u200b", "\u200d", "\ufeff", "\u061c", "\x00", "\x08", "\r", "\n", "\t", "a", " ",
-     "漢", "😀", "👩", "\U0001f3fd", "\ufe0f", "\U000e0041", "\u0301", "[bold]", ":smile:", "\x7f", "\x85"]
-)  # fmt: skip
+    [
+        "\x1b",
+        "[",
+        "]",
+        "\x07",
+        "\\",
+        "\x9b",
+        "\x9d",
+        "\x90",
+        "\x9c",
+        "0;",
+        "8;;",
+        "31m",
+        "2J",
+        "H",
+        "\u202e",
+        "\u2066",
+        "\u2069",
+        "\u200b",
+        "\u200d",
+        "\ufeff",
+        "\u061c",
+        "\x00",
+        "\x08",
+        "\r",
+        "\n",
+        "\t",
+        "a",
+        " ",
+        "漢",
+        "😀",
+        "👩",
+        "\U0001f3fd",
+        "\ufe0f",
+        "\U000e0041",
+        "\u0301",
+        "[bold]",
+        ":smile:",
+        "\x7f",
+        "\x85",
+    ]
+)
 HOSTILE_TEXT = st.one_of(st.text(), st.lists(ATOMS, max_size=40).map("".join))
 
 

@@ -63,21 +63,21 @@ def test_bad_lines_are_reported_with_line_numbers_and_skipped(run_monitor: RunMo
     no_text = mention(3)
     del no_text["text"]
     lines: list[Any] = [
-        mention(1),                                        # 1 good
-        b"{not json",                                      # 2
-        mention(2),                                        # 3 good
-        no_text,                                           # 4 missing field
-        mention(4, created_at="yesterday-ish"),            # 5 bad date
-        b'{"text": "caf\xe9"}',                            # 6 invalid UTF-8
+        mention(1),  # 1 good
+        b"{not json",  # 2
+        mention(2),  # 3 good
+        no_text,  # 4 missing field
+        mention(4, created_at="yesterday-ish"),  # 5 bad date
+        b'{"text": "caf\xe9"}',  # 6 invalid UTF-8
         mention(5, author={"id": "1", "handle": "x", "followers": "many"}),  # 7 wrong type
-        mention(6, id=["a", "list"]),                      # 8 wrong type
-        b"",                                               # 9 blank: not a record
-        b"[1, 2, 3]",                                      # 10 not an object
+        mention(6, id=["a", "list"]),  # 8 wrong type
+        b"",  # 9 blank: not a record
+        b"[1, 2, 3]",  # 10 not an object
         b'{"platform": "twitter", "id": "9", "created_at": NaN}',  # 11 NaN is not JSON
-        mention(7),                                        # 12 good
-        mention(8, platform="twitter\x1b[31m"),            # 13 hostile platform name
-        b'{"id": ' + b"9" * 5000 + b"}",                   # 14 an integer too long to convert
-    ]  # fmt: skip
+        mention(7),  # 12 good
+        mention(8, platform="twitter\x1b[31m"),  # 13 hostile platform name
+        b'{"id": ' + b"9" * 5000 + b"}",  # 14 an integer too long to convert
+    ]
     data = write_jsonl(tmp_path / "in.jsonl", lines)
     db = tmp_path / "s.db"
     proc = run_monitor("--db", str(db), "import", str(data))
@@ -85,10 +85,17 @@ def test_bad_lines_are_reported_with_line_numbers_and_skipped(run_monitor: RunMo
     assert "Traceback" not in proc.stderr
     assert proc.stdout.strip() == "inserted 3, duplicates 0, rejected 10"
     expected = {
-        2: "not JSON", 4: "missing field 'text'", 5: "bad 'created_at'", 6: "invalid UTF-8 at byte",
-        7: "'author.followers' must be a whole number", 8: "'id' must be a string", 10: "expected a JSON object",
-        11: "NaN is not a JSON value", 13: "'platform' must be a short name", 14: "not JSON",
-    }  # fmt: skip
+        2: "not JSON",
+        4: "missing field 'text'",
+        5: "bad 'created_at'",
+        6: "invalid UTF-8 at byte",
+        7: "'author.followers' must be a whole number",
+        8: "'id' must be a string",
+        10: "expected a JSON object",
+        11: "NaN is not a JSON value",
+        13: "'platform' must be a short name",
+        14: "not JSON",
+    }
     reported = [line for line in proc.stderr.splitlines() if ": rejected: " in line]
     assert len(reported) == len(expected)
     for number, reason in expected.items():

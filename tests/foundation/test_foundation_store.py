@@ -66,9 +66,15 @@ def test_store_pragmas(tmp_path: Path) -> None:
 
 def test_record_poll_writes_one_transaction(tmp_path: Path) -> None:
     m = Mention(
-        platform="twitter", id="55", url="https://x/55", text="Acme help", created_at=NOW,
-        author=Author(id="u1", handle="bo", followers=400_000), brand="Acme", query="acme",
-    )  # fmt: skip
+        platform="twitter",
+        id="55",
+        url="https://x/55",
+        text="Acme help",
+        created_at=NOW,
+        author=Author(id="u1", handle="bo", followers=400_000),
+        brand="Acme",
+        query="acme",
+    )
     run = PollRun("twitter", "Acme", "acme", NOW - timedelta(seconds=3), NOW, calls=2)
     with open_store(tmp_path / "s.db") as store:
         assert store.record_poll(run, [m, m], {"since_id": "55"}).new == 1

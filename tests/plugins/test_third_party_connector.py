@@ -104,11 +104,15 @@ def _env(config: Path) -> dict[str, str]:
 
 def test_installed_plugin_is_listed_and_polled(plugin_venv: Path, tmp_path: Path) -> None:
     posts = tmp_path / "posts.json"
-    posts.write_text(json.dumps([
-        {"n": 1, "text": "Acme lost my parcel again", "at": "2026-11-30T09:00:00+00:00", "who": "ana"},
-        {"n": 2, "text": "unrelated chatter", "at": "2026-11-30T09:01:00+00:00", "who": "bo"},
-        {"n": 3, "text": "acme refund still missing", "at": "2026-11-30T09:02:00+00:00", "who": "cy"},
-    ]))  # fmt: skip
+    posts.write_text(
+        json.dumps(
+            [
+                {"n": 1, "text": "Acme lost my parcel again", "at": "2026-11-30T09:00:00+00:00", "who": "ana"},
+                {"n": 2, "text": "unrelated chatter", "at": "2026-11-30T09:01:00+00:00", "who": "bo"},
+                {"n": 3, "text": "acme refund still missing", "at": "2026-11-30T09:02:00+00:00", "who": "cy"},
+            ]
+        )
+    )
     db = tmp_path / "store.db"
     config = tmp_path / "config.yaml"
     config.write_text(f"store: {db}\nbrands:\n  - name: Acme\nplatforms:\n  parrot:\n    source_file: {posts}\n")

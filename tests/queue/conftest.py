@@ -50,23 +50,45 @@ def plain_config() -> Config:
 
 
 def mention(
-    mid: str, *, text: str = "my order never arrived", followers: int | None = 40, platform: str = "twitter",
-    created: datetime = T0, likes: int = 0, reposts: int = 0, replies: int = 0, verified: bool = False,
+    mid: str,
+    *,
+    text: str = "my order never arrived",
+    followers: int | None = 40,
+    platform: str = "twitter",
+    created: datetime = T0,
+    likes: int = 0,
+    reposts: int = 0,
+    replies: int = 0,
+    verified: bool = False,
 ) -> Mention:
     return Mention(
-        platform=platform, id=mid, url=f"https://example.com/{mid}", text=text, created_at=created,
-        author=Author(id=f"a{mid}", handle=f"user{mid}", followers=followers, verified=verified), brand="Acme",
+        platform=platform,
+        id=mid,
+        url=f"https://example.com/{mid}",
+        text=text,
+        created_at=created,
+        author=Author(id=f"a{mid}", handle=f"user{mid}", followers=followers, verified=verified),
+        brand="Acme",
         engagement=Engagement(likes=likes, reposts=reposts, replies=replies),
     )
 
 
 def add_case(
-    store: Store, config: Config, mid: str, *, severity: int = 2, seen: datetime = T0, followers: int | None = 40,
+    store: Store,
+    config: Config,
+    mid: str,
+    *,
+    severity: int = 2,
+    seen: datetime = T0,
+    followers: int | None = 40,
     **kwargs: object,
 ) -> int:
     """Store a mention as seen at `seen` and open its case, as the pipeline would."""
-    store.add_mentions([mention(mid, followers=followers, created=kwargs.pop("created", seen), **kwargs)],  # type: ignore[arg-type]
-                       fetched_at=seen, source="import")
+    store.add_mentions(
+        [mention(mid, followers=followers, created=kwargs.pop("created", seen), **kwargs)],  # type: ignore[arg-type]
+        fetched_at=seen,
+        source="import",
+    )
     verdict = Verdict(complaint=True, score=0.9, severity=severity, language="en")
     case = new_case(config, severity=severity, first_seen=seen, brand="Acme", followers=followers)
     saved = store.save_verdicts("test", [ClassifiedMention("twitter", mid, verdict, case)], now=seen)
@@ -87,8 +109,16 @@ class KeywordClassifier:
         out = []
         for text in texts:
             hit = "broken" in text.lower()
-            out.append(Verdict(complaint=hit, score=0.9 if hit else 0.1, severity=3 if hit else None, language="en",
-                               reasons=("broken",) if hit else (), signals={"question": "?" in text}))
+            out.append(
+                Verdict(
+                    complaint=hit,
+                    score=0.9 if hit else 0.1,
+                    severity=3 if hit else None,
+                    language="en",
+                    reasons=("broken",) if hit else (),
+                    signals={"question": "?" in text},
+                )
+            )
         return out
 
 

@@ -20,10 +20,27 @@ from .conftest import T0, add_case, minutes, plain_config
 H = timedelta(hours=1)
 
 
-def case(i: int, followers: int | None, seen: datetime, sla: timedelta, responded: datetime | None = None,
-         state: str = "responded", escalated: bool = False) -> Case:  # fmt: skip
-    return Case(id=i, platform="twitter", mention_id=str(i), first_seen=seen, due_at=seen + sla, severity=2,
-                followers=followers, state=CaseState(state), responded_at=responded, escalated=escalated)  # fmt: skip
+def case(
+    i: int,
+    followers: int | None,
+    seen: datetime,
+    sla: timedelta,
+    responded: datetime | None = None,
+    state: str = "responded",
+    escalated: bool = False,
+) -> Case:
+    return Case(
+        id=i,
+        platform="twitter",
+        mention_id=str(i),
+        first_seen=seen,
+        due_at=seen + sla,
+        severity=2,
+        followers=followers,
+        state=CaseState(state),
+        responded_at=responded,
+        escalated=escalated,
+    )
 
 
 FIXTURE = [
@@ -50,7 +67,13 @@ def test_tiers() -> None:
     bounds = [100, 1000, 10_000, 100_000]
     assert tier_names(bounds) == ["<100", "100-1k", "1k-10k", "10k-100k", ">=100k"]
     assert [tier_of(f, bounds) for f in (0, 99, 100, 999, 100_000, None)] == [
-        "<100", "<100", "100-1k", "100-1k", ">=100k", "unknown"]  # fmt: skip
+        "<100",
+        "<100",
+        "100-1k",
+        "100-1k",
+        ">=100k",
+        "unknown",
+    ]
 
 
 def test_hand_computed_fixture() -> None:
@@ -65,7 +88,11 @@ def test_hand_computed_fixture() -> None:
     assert mid.median_ttfr == minutes(20) and mid.p90_ttfr == minutes(60)
     hundreds = report.tier("100-1k")
     assert (hundreds.complaints, hundreds.still_open, hundreds.share_within_sla, hundreds.median_ttfr) == (
-        1, 1, None, None)  # fmt: skip
+        1,
+        1,
+        None,
+        None,
+    )
     assert report.tier(">=100k").complaints == 0  # case 9 is outside the window
     assert report.tier("unknown").answered == 1
     assert report.parity == pytest.approx(75 / 20)
@@ -82,8 +109,9 @@ def test_parity_undefined_with_one_measured_tier() -> None:
     assert report.parity is None
 
 
-def test_audit_store_and_cli_on_a_real_store(store: Store, config: Config, config_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_audit_store_and_cli_on_a_real_store(
+    store: Store, config: Config, config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     small = add_case(store, config, "1", severity=3, followers=40)
     big = add_case(store, config, "2", severity=3, followers=250_000)
     other = add_case(store, config, "3", severity=1, followers=40, seen=T0 + minutes(1))
@@ -98,8 +126,18 @@ def test_audit_store_and_cli_on_a_real_store(store: Store, config: Config, confi
     assert report.tier("<100").still_open == 1
     assert report.parity == 3.0
     assert report.out_of_order_by_agent == {"ana": 1} and report.escalations_by_agent == {"lead": 1}
-    code = main(["--config", str(config_path), "audit", "--since", "2026-11-28T09:00:00Z",
-                 "--until", "2026-11-28T10:00:00Z", "--json"])  # fmt: skip
+    code = main(
+        [
+            "--config",
+            str(config_path),
+            "audit",
+            "--since",
+            "2026-11-28T09:00:00Z",
+            "--until",
+            "2026-11-28T10:00:00Z",
+            "--json",
+        ]
+    )
     assert code == 0
     assert json.loads(capsys.readouterr().out)["tiers"][0]["median_ttfr_seconds"] == 1800
     assert main(["--config", str(config_path), "audit", "--since", "2026-11-28T09:00:00Z"]) == 0

@@ -37,10 +37,12 @@ def test_full_lifecycle_appends_one_event_per_transition(store: Store, config: C
     assert row.state == "resolved"
     assert to_iso(row.responded_at) == "2026-11-28T09:20:00Z" and row.responded_by == "ana"  # type: ignore[arg-type]
     assert actions(store, cid) == [
-        ("open", None, "new", "system"), ("claim", "new", "claimed", "ana"),
-        ("respond", "claimed", "responded", "ana"), ("respond", "responded", "responded", "ana"),
+        ("open", None, "new", "system"),
+        ("claim", "new", "claimed", "ana"),
+        ("respond", "claimed", "responded", "ana"),
+        ("respond", "responded", "responded", "ana"),
         ("resolve", "responded", "resolved", "ana"),
-    ]  # fmt: skip
+    ]
     assert cases.case_events(store, cid)[2].detail == {"note": "sent a DM"}
     with pytest.raises(ConflictError):
         cases.respond(store, cid, agent="ana", now=T0 + minutes(61))
@@ -122,9 +124,17 @@ def test_sql_top_n_and_rank_match_ranking_everything(store: Store, config: Confi
     """The SQL pre-filter (due <= N-th due + max boost, plus escalations) must not change the answer."""
     rng = random.Random(seed)
     for i in range(300):
-        add_case(store, config, str(i), severity=rng.randint(1, 4), seen=T0 + timedelta(seconds=rng.randint(0, 7200)),
-                 followers=rng.choice([None, 5, 40, 900, 20_000, 3_000_000]), likes=rng.choice([0, 0, 3, 50, 4000]),
-                 reposts=rng.choice([0, 1, 300]), created=T0 - timedelta(seconds=rng.randint(0, 3600)))  # fmt: skip
+        add_case(
+            store,
+            config,
+            str(i),
+            severity=rng.randint(1, 4),
+            seen=T0 + timedelta(seconds=rng.randint(0, 7200)),
+            followers=rng.choice([None, 5, 40, 900, 20_000, 3_000_000]),
+            likes=rng.choice([0, 0, 3, 50, 4000]),
+            reposts=rng.choice([0, 1, 300]),
+            created=T0 - timedelta(seconds=rng.randint(0, 3600)),
+        )
     now = T0 + timedelta(hours=2, minutes=1)
     for cid in rng.sample(range(1, 301), 10):
         cases.escalate(store, cid, agent="lead", now=now, reason="crisis")

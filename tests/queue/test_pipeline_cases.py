@@ -18,8 +18,9 @@ TEXTS = ["the app is broken again", "love it", "Broken charger, no reply from su
 
 
 def _load(store: Store) -> None:
-    store.add_mentions([mention(str(i), text=t, followers=10 ** i) for i, t in enumerate(TEXTS)],
-                       fetched_at=T0, source="poll")  # fmt: skip
+    store.add_mentions(
+        [mention(str(i), text=t, followers=10**i) for i, t in enumerate(TEXTS)], fetched_at=T0, source="poll"
+    )
 
 
 def test_opens_cases_only_for_complaints_and_is_idempotent(store: Store, config: Config) -> None:
@@ -30,8 +31,13 @@ def test_opens_cases_only_for_complaints_and_is_idempotent(store: Store, config:
     rows = store.conn.execute(
         "SELECT id, complaint, severity, model_version, classified_at, reasons, signals FROM mentions ORDER BY id"
     ).fetchall()
-    assert [(r[0], r[1], r[2]) for r in rows] == [("0", 1, 3), ("1", 0, None), ("2", 1, 3), ("3", 0, None),
-                                                   ("4", 0, None)]  # fmt: skip
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("0", 1, 3),
+        ("1", 0, None),
+        ("2", 1, 3),
+        ("3", 0, None),
+        ("4", 0, None),
+    ]
     assert rows[0][3:5] == ("kw-1", "2026-11-28T09:01:00Z")
     assert json.loads(rows[0][5]) == ["broken"] and json.loads(rows[2][6]) == {"question": True}
     queued = cases.top(store, config, now=T0 + minutes(2))
@@ -63,10 +69,14 @@ def test_with_the_shipped_classifier(store: Store, config: Config) -> None:
         clf = load_classifier()
     except Exception as exc:  # the model is built by another area; do not fail this one on its absence
         pytest.skip(f"shipped classifier not available: {exc}")
-    store.add_mentions([
-        mention("c1", text="My order never arrived and support ignores me. Terrible service @acme"),
-        mention("n1", text="Loving the new Acme app, great update!"),
-    ], fetched_at=T0, source="poll")  # fmt: skip
+    store.add_mentions(
+        [
+            mention("c1", text="My order never arrived and support ignores me. Terrible service @acme"),
+            mention("n1", text="Loving the new Acme app, great update!"),
+        ],
+        fetched_at=T0,
+        source="poll",
+    )
     result = process_pending(store, config, now=T0, classifier=clf)
     assert result.classified == 2 and result.model_version == clf.version
     opened = {r.case.mention_id for r in cases.top(store, config, now=T0)}

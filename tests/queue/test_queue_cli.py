@@ -18,9 +18,9 @@ def run(config_path: Path, *args: str) -> int:
     return main(["--config", str(config_path), *args])
 
 
-def test_queue_next_claim_respond_resolve(store: Store, config: Config, config_path: Path,
-                                          capsys: pytest.CaptureFixture[str],
-                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_queue_next_claim_respond_resolve(
+    store: Store, config: Config, config_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     hostile = "\x1b[2J[bold red]FREE[/] \u202ebroken phone"
     add_case(store, config, "1", severity=4, followers=1_500_000, verified=True, text=hostile, seen=T0)
     add_case(store, config, "2", severity=1, followers=12, seen=T0)

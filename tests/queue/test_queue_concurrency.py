@@ -38,10 +38,14 @@ def test_eight_processes_never_claim_the_same_case(store: Store, config: Config,
     ids = {add_case(store, config, str(i), severity=1 + i % 4, seen=T0 + minutes(i % 30)) for i in range(n_cases)}
     start = time.time() + 3.0  # let every interpreter import first, then all start together
     procs = [
-        subprocess.Popen([sys.executable, "-c", WORKER, str(config_path), f"agent{i}", str(start)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(config_path), f"agent{i}", str(start)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for i in range(8)
-    ]  # fmt: skip
+    ]
     claimed: list[int] = []
     per_agent = []
     for p in procs:

@@ -25,15 +25,25 @@ def cases(draw: st.DrawFn, n_max: int = 40, escalations: bool = False) -> list[Q
         seen = T0 + timedelta(seconds=draw(st.integers(0, 6 * 3600)))
         sev = draw(st.integers(1, 4))
         age = timedelta(seconds=draw(st.integers(0, 7200)))
-        out.append(QueueCase(
-            id=i + 1, platform=draw(st.sampled_from(["twitter", "reddit", "youtube"])), mention_id=str(i),
-            severity=sev, first_seen=seen, due_at=seen + CONFIG.sla_for(sev),
-            followers=draw(st.one_of(st.none(), st.integers(0, 50_000_000))), verified=draw(st.booleans()),
-            likes=draw(st.integers(0, 100_000)), reposts=draw(st.integers(0, 10_000)),
-            replies=draw(st.integers(0, 5000)),
-            posted_at=seen - age, observed_at=seen, escalated=escalations and draw(st.booleans()),
-            escalated_at=seen + timedelta(minutes=1),
-        ))  # fmt: skip
+        out.append(
+            QueueCase(
+                id=i + 1,
+                platform=draw(st.sampled_from(["twitter", "reddit", "youtube"])),
+                mention_id=str(i),
+                severity=sev,
+                first_seen=seen,
+                due_at=seen + CONFIG.sla_for(sev),
+                followers=draw(st.one_of(st.none(), st.integers(0, 50_000_000))),
+                verified=draw(st.booleans()),
+                likes=draw(st.integers(0, 100_000)),
+                reposts=draw(st.integers(0, 10_000)),
+                replies=draw(st.integers(0, 5000)),
+                posted_at=seen - age,
+                observed_at=seen,
+                escalated=escalations and draw(st.booleans()),
+                escalated_at=seen + timedelta(minutes=1),
+            )
+        )
     return out
 
 
@@ -96,11 +106,31 @@ def test_no_starvation_with_arrivals_over_time(batch: list[QueueCase], servers: 
 
 def test_spreading_small_account_gets_the_boost_and_followers_alone_little() -> None:
     f = CONFIG.fairness
-    small_viral = QueueCase(id=1, platform="twitter", mention_id="1", severity=2, first_seen=T0, due_at=T0,
-                            followers=40, likes=300, reposts=120, replies=80, posted_at=T0 - timedelta(minutes=30),
-                            observed_at=T0)  # fmt: skip
-    big_quiet = QueueCase(id=2, platform="twitter", mention_id="2", severity=2, first_seen=T0, due_at=T0,
-                          followers=2_000_000, posted_at=T0 - timedelta(minutes=30), observed_at=T0)  # fmt: skip
+    small_viral = QueueCase(
+        id=1,
+        platform="twitter",
+        mention_id="1",
+        severity=2,
+        first_seen=T0,
+        due_at=T0,
+        followers=40,
+        likes=300,
+        reposts=120,
+        replies=80,
+        posted_at=T0 - timedelta(minutes=30),
+        observed_at=T0,
+    )
+    big_quiet = QueueCase(
+        id=2,
+        platform="twitter",
+        mention_id="2",
+        severity=2,
+        first_seen=T0,
+        due_at=T0,
+        followers=2_000_000,
+        posted_at=T0 - timedelta(minutes=30),
+        observed_at=T0,
+    )
     boost_small, v = reach_boost(small_viral, f)
     boost_big, _ = reach_boost(big_quiet, f)
     assert v == 500 / 30
@@ -114,8 +144,9 @@ def test_spreading_small_account_gets_the_boost_and_followers_alone_little() -> 
 def test_ties_by_first_seen_then_platform_then_id() -> None:
     def qc(i: int, platform: str, seen_min: int, sev: int) -> QueueCase:
         seen = T0 + timedelta(minutes=seen_min)
-        return QueueCase(id=i, platform=platform, mention_id=str(i), severity=sev, first_seen=seen,
-                         due_at=seen + CONFIG.sla_for(sev))  # fmt: skip
+        return QueueCase(
+            id=i, platform=platform, mention_id=str(i), severity=sev, first_seen=seen, due_at=seen + CONFIG.sla_for(sev)
+        )
 
     # same due (09:00 + 2h == 08:00... no boost): sev 3 seen at 0 and sev 2 seen at -120 min are both due 11:00
     batch = [qc(4, "twitter", 0, 3), qc(3, "reddit", 0, 3), qc(2, "twitter", -120, 2), qc(1, "twitter", 0, 3)]
@@ -123,8 +154,17 @@ def test_ties_by_first_seen_then_platform_then_id() -> None:
 
 
 def test_why_string_is_human() -> None:
-    c = QueueCase(id=1, platform="reddit", mention_id="x", severity=3, first_seen=T0, due_at=T0 + timedelta(hours=2),
-                  likes=60, posted_at=T0 - timedelta(minutes=10), observed_at=T0)  # fmt: skip
+    c = QueueCase(
+        id=1,
+        platform="reddit",
+        mention_id="x",
+        severity=3,
+        first_seen=T0,
+        due_at=T0 + timedelta(hours=2),
+        likes=60,
+        posted_at=T0 - timedelta(minutes=10),
+        observed_at=T0,
+    )
     (r,) = rank([c], T0 + timedelta(minutes=78), CONFIG)
     assert r.why.startswith("sev 3 · due in 42m · +")
     assert "spread boost" in r.why
@@ -133,9 +173,20 @@ def test_why_string_is_human() -> None:
 
 
 def test_order_does_not_depend_on_now() -> None:
-    batch = [QueueCase(id=i, platform="t", mention_id=str(i), severity=1 + i % 4, first_seen=T0 + timedelta(minutes=i),
-                       due_at=T0 + timedelta(minutes=i) + CONFIG.sla_for(1 + i % 4), likes=i * 7,
-                       posted_at=T0, observed_at=T0 + timedelta(minutes=i + 1)) for i in range(30)]  # fmt: skip
+    batch = [
+        QueueCase(
+            id=i,
+            platform="t",
+            mention_id=str(i),
+            severity=1 + i % 4,
+            first_seen=T0 + timedelta(minutes=i),
+            due_at=T0 + timedelta(minutes=i) + CONFIG.sla_for(1 + i % 4),
+            likes=i * 7,
+            posted_at=T0,
+            observed_at=T0 + timedelta(minutes=i + 1),
+        )
+        for i in range(30)
+    ]
     first = [r.case.id for r in rank(batch, T0, CONFIG)]
     later = [r.case.id for r in rank(batch, T0 + timedelta(days=2), CONFIG)]
     assert first == later

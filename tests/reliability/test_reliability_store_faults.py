@@ -31,7 +31,12 @@ SEED = int(os.environ.get("MONITOR_FAULT_SEED", "20261129"))
 
 def monitor(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [MONITOR, *args], capture_output=True, text=True, env=clean_env(), timeout=timeout, check=False,
+        [MONITOR, *args],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=timeout,
+        check=False,
         cwd=NEUTRAL_CWD,
     )
 
@@ -85,8 +90,11 @@ def test_kill_9_during_import_loses_and_duplicates_nothing(tmp_path: Path) -> No
         for _ in range(kills):
             proc = subprocess.Popen(
                 [MONITOR, "--db", str(db), "import", str(data), "--batch-size", str(batch)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=clean_env(), cwd=NEUTRAL_CWD,
-            )  # fmt: skip
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=clean_env(),
+                cwd=NEUTRAL_CWD,
+            )
             time.sleep(rng.uniform(0.05, full_run))
             if proc.poll() is None:
                 mid_import += 1
@@ -232,9 +240,13 @@ def test_corrupted_store_gives_clear_error_and_is_left_unchanged(tmp_path: Path)
         assert integrity(recovered) == "ok"
     print(f"\nrecover: {salvaged} of {3000 * random_cases} mentions salvaged from files with 3 garbage pages each")
     report(
-        "corrupted store file", tried, survived, 0,
-        random_page_cases_found_by_check=detected_by_check, mentions_salvaged=salvaged,
-    )  # fmt: skip
+        "corrupted store file",
+        tried,
+        survived,
+        0,
+        random_page_cases_found_by_check=detected_by_check,
+        mentions_salvaged=salvaged,
+    )
 
 
 # --- disk full --------------------------------------------------------------------------------------

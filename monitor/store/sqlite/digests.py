@@ -20,12 +20,19 @@ _CASE_FROM = "FROM cases c JOIN mentions m ON m.platform = c.platform AND m.id =
 def _case(row: tuple[object, ...]) -> CaseRow:
     (cid, platform, brand, severity, state, first_seen, due_at, responded_at, followers, handle, url, text) = row
     return CaseRow(
-        id=int(str(cid)), platform=str(platform), brand=None if brand is None else str(brand),
-        severity=int(str(severity)), state=str(state), first_seen=parse_time(str(first_seen)),
-        due_at=parse_time(str(due_at)), responded_at=parse_time(str(responded_at)) if responded_at else None,
-        followers=None if followers is None else int(str(followers)), handle=str(handle or ""),
-        url=str(url or ""), text=str(text or ""),
-    )  # fmt: skip
+        id=int(str(cid)),
+        platform=str(platform),
+        brand=None if brand is None else str(brand),
+        severity=int(str(severity)),
+        state=str(state),
+        first_seen=parse_time(str(first_seen)),
+        due_at=parse_time(str(due_at)),
+        responded_at=parse_time(str(responded_at)) if responded_at else None,
+        followers=None if followers is None else int(str(followers)),
+        handle=str(handle or ""),
+        url=str(url or ""),
+        text=str(text or ""),
+    )
 
 
 class DigestSql(SqliteConnection):

@@ -15,10 +15,27 @@ from monitor.text import clean_text
 from monitor.timeutil import to_iso
 
 _MENTION_COLUMNS = (
-    "platform", "id", "brand", "query", "kind", "url", "text", "lang", "created_at", "fetched_at",
-    "source", "author_id", "author_handle", "author_followers", "author_verified",
-    "likes", "reposts", "replies", "views", "raw",
-)  # fmt: skip
+    "platform",
+    "id",
+    "brand",
+    "query",
+    "kind",
+    "url",
+    "text",
+    "lang",
+    "created_at",
+    "fetched_at",
+    "source",
+    "author_id",
+    "author_handle",
+    "author_followers",
+    "author_verified",
+    "likes",
+    "reposts",
+    "replies",
+    "views",
+    "raw",
+)
 _INSERT_MENTION = (
     f"INSERT OR IGNORE INTO mentions ({', '.join(_MENTION_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _MENTION_COLUMNS)})"
@@ -39,11 +56,27 @@ def _mention_row(m: Mention, fetched_at: str, source: str, raw_json: str | None 
     if raw_json is None and m.raw is not None:
         raw_json = json.dumps(m.raw, ensure_ascii=False, default=str)
     return (
-        m.platform, m.id, m.brand, m.query, m.kind, clean_text(m.url), clean_text(m.text), m.lang,
-        to_iso(m.created_at), fetched_at, source, m.author.id, clean_text(m.author.handle),
-        m.author.followers, int(m.author.verified), e.likes, e.reposts, e.replies, e.views,
+        m.platform,
+        m.id,
+        m.brand,
+        m.query,
+        m.kind,
+        clean_text(m.url),
+        clean_text(m.text),
+        m.lang,
+        to_iso(m.created_at),
+        fetched_at,
+        source,
+        m.author.id,
+        clean_text(m.author.handle),
+        m.author.followers,
+        int(m.author.verified),
+        e.likes,
+        e.reposts,
+        e.replies,
+        e.views,
         clean_text(raw_json) if raw_json is not None else None,
-    )  # fmt: skip
+    )
 
 
 def _author_row(m: Mention, seen: str) -> tuple[Any, ...]:

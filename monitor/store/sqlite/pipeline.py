@@ -28,16 +28,22 @@ _WRITE_VERDICT = """
 """
 
 
-def _open_case(
-    conn: sqlite3.Connection, platform: str, mention_id: str, case: NewCase, *, now: datetime
-) -> int | None:
+def _open_case(conn: sqlite3.Connection, platform: str, mention_id: str, case: NewCase, *, now: datetime) -> int | None:
     """Open a case and its `open` event inside the caller's transaction; None if the mention already has one."""
     cur = conn.execute(
         "INSERT OR IGNORE INTO cases (platform, mention_id, brand, severity, state, first_seen, due_at, "
         "author_followers, updated_at) VALUES (?, ?, ?, ?, 'new', ?, ?, ?, ?)",
-        (platform, mention_id, case.brand, case.severity, to_iso(case.first_seen), to_iso(case.due_at),
-         case.followers, to_iso(now)),
-    )  # fmt: skip
+        (
+            platform,
+            mention_id,
+            case.brand,
+            case.severity,
+            to_iso(case.first_seen),
+            to_iso(case.due_at),
+            case.followers,
+            to_iso(now),
+        ),
+    )
     if cur.rowcount == 0:
         return None
     case_id = int(cur.lastrowid or 0)
@@ -59,9 +65,7 @@ class PipelineSql(SqliteConnection):
             for platform, mid, text, lang, brand, first_seen, followers in rows
         ]
 
-    def save_verdicts(
-        self, model_version: str, items: Sequence[ClassifiedMention], *, now: datetime
-    ) -> SavedVerdicts:
+    def save_verdicts(self, model_version: str, items: Sequence[ClassifiedMention], *, now: datetime) -> SavedVerdicts:
         """Write the verdicts and open the cases of complaints, all in one transaction.
 
         A mention classified meanwhile (by another process) is skipped, case included.
@@ -74,10 +78,19 @@ class PipelineSql(SqliteConnection):
                 v = item.verdict
                 changed = conn.execute(
                     _WRITE_VERDICT,
-                    (v.language, int(v.complaint), v.score, v.severity if v.complaint else None,
-                     json.dumps(list(v.reasons), ensure_ascii=False), json.dumps(v.signals, sort_keys=True),
-                     model_version, stamp, item.platform, item.id),
-                ).rowcount  # fmt: skip
+                    (
+                        v.language,
+                        int(v.complaint),
+                        v.score,
+                        v.severity if v.complaint else None,
+                        json.dumps(list(v.reasons), ensure_ascii=False),
+                        json.dumps(v.signals, sort_keys=True),
+                        model_version,
+                        stamp,
+                        item.platform,
+                        item.id,
+                    ),
+                ).rowcount
                 if not changed:
                     continue
                 classified += 1

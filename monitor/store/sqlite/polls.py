@@ -31,9 +31,8 @@ class PollSql(MentionSql):
                     "INSERT INTO cursors (platform, brand, query, cursor, updated_at) VALUES (?, ?, ?, ?, ?) "
                     "ON CONFLICT (platform, brand, query) DO UPDATE SET "
                     "cursor = excluded.cursor, updated_at = excluded.updated_at",
-                    (run.platform, run.brand, run.query, json.dumps(cursor, sort_keys=True),
-                     to_iso(run.finished_at)),
-                )  # fmt: skip
+                    (run.platform, run.brand, run.query, json.dumps(cursor, sort_keys=True), to_iso(run.finished_at)),
+                )
             _insert_run(conn, run, result)
             return result
 
@@ -137,7 +136,18 @@ def _insert_run(conn: sqlite3.Connection, run: PollRun, result: InsertResult) ->
     conn.execute(
         "INSERT INTO poll_runs (platform, brand, query, started_at, finished_at, status, calls, new, "
         "duplicates, skipped, errors, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (run.platform, run.brand, run.query, to_iso(run.started_at), to_iso(run.finished_at),
-         run.status, run.calls, result.new, result.duplicates, run.skipped, run.errors,
-         json.dumps(run.detail, sort_keys=True, default=str) if run.detail else None),
-    )  # fmt: skip
+        (
+            run.platform,
+            run.brand,
+            run.query,
+            to_iso(run.started_at),
+            to_iso(run.finished_at),
+            run.status,
+            run.calls,
+            result.new,
+            result.duplicates,
+            run.skipped,
+            run.errors,
+            json.dumps(run.detail, sort_keys=True, default=str) if run.detail else None,
+        ),
+    )
