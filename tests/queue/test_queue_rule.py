@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.models import Case as QueueCase
+from monitor.models import Case
 from monitor.queue.policies import rank, reach_boost, sort_key
 
 from .conftest import T0, plain_config
@@ -18,14 +18,14 @@ MAX_BOOST = CONFIG.fairness.max_reach_boost
 
 
 @st.composite
-def cases(draw: st.DrawFn, n_max: int = 40, escalations: bool = False) -> list[QueueCase]:
+def cases(draw: st.DrawFn, n_max: int = 40, escalations: bool = False) -> list[Case]:
     n = draw(st.integers(1, n_max))
     out = []
     for i in range(n):
         seen = T0 + timedelta(seconds=draw(st.integers(0, 6 * 3600)))
         sev = draw(st.integers(1, 4))
         age = timedelta(seconds=draw(st.integers(0, 7200)))
-        out.append(QueueCase(
+        out.append(Case(
             id=i + 1, platform=draw(st.sampled_from(["twitter", "reddit", "youtube"])), mention_id=str(i),
             severity=sev, first_seen=seen, due_at=seen + CONFIG.sla_for(sev),
             followers=draw(st.one_of(st.none(), st.integers(0, 50_000_000))), verified=draw(st.booleans()),
@@ -39,7 +39,7 @@ def cases(draw: st.DrawFn, n_max: int = 40, escalations: bool = False) -> list[Q
 
 @settings(max_examples=150, deadline=None)
 @given(cases())
-def test_served_before_implies_due_within_max_boost(batch: list[QueueCase]) -> None:
+def test_served_before_implies_due_within_max_boost(batch: list[Case]) -> None:
     ranked = rank(batch, T0, CONFIG)
     for i, a in enumerate(ranked):
         assert timedelta(0) <= a.boost <= MAX_BOOST
@@ -49,7 +49,7 @@ def test_served_before_implies_due_within_max_boost(batch: list[QueueCase]) -> N
 
 @settings(max_examples=100, deadline=None)
 @given(cases(escalations=True))
-def test_escalated_cases_come_first_and_the_rest_keep_the_guarantee(batch: list[QueueCase]) -> None:
+def test_escalated_cases_come_first_and_the_rest_keep_the_guarantee(batch: list[Case]) -> None:
     ranked = rank(batch, T0, CONFIG)
     flags = [r.case.escalated for r in ranked]
     assert flags == sorted(flags, reverse=True)  # all escalated ones before any other
@@ -61,7 +61,7 @@ def test_escalated_cases_come_first_and_the_rest_keep_the_guarantee(batch: list[
 
 @settings(max_examples=100, deadline=None)
 @given(cases(n_max=60), st.integers(1, 3), st.integers(60, 1800))
-def test_no_starvation_with_arrivals_over_time(batch: list[QueueCase], servers: int, handle_s: int) -> None:
+def test_no_starvation_with_arrivals_over_time(batch: list[Case], servers: int, handle_s: int) -> None:
     """Serve arrivals one at a time by the rule: a case is never overtaken by one due more than max_boost later,
     so the cases served ahead of any case after it arrived are bounded by those due before due + max_boost."""
     arrivals = sorted(batch, key=lambda c: c.first_seen)
@@ -96,10 +96,10 @@ def test_no_starvation_with_arrivals_over_time(batch: list[QueueCase], servers: 
 
 def test_spreading_small_account_gets_the_boost_and_followers_alone_little() -> None:
     f = CONFIG.fairness
-    small_viral = QueueCase(id=1, platform="twitter", mention_id="1", severity=2, first_seen=T0, due_at=T0,
+    small_viral = Case(id=1, platform="twitter", mention_id="1", severity=2, first_seen=T0, due_at=T0,
                             followers=40, likes=300, reposts=120, replies=80, posted_at=T0 - timedelta(minutes=30),
                             observed_at=T0)  # fmt: skip
-    big_quiet = QueueCase(id=2, platform="twitter", mention_id="2", severity=2, first_seen=T0, due_at=T0,
+    big_quiet = Case(id=2, platform="twitter", mention_id="2", severity=2, first_seen=T0, due_at=T0,
                           followers=2_000_000, posted_at=T0 - timedelta(minutes=30), observed_at=T0)  # fmt: skip
     boost_small, v = reach_boost(small_viral, f)
     boost_big, _ = reach_boost(big_quiet, f)
@@ -112,9 +112,9 @@ def test_spreading_small_account_gets_the_boost_and_followers_alone_little() -> 
 
 
 def test_ties_by_first_seen_then_platform_then_id() -> None:
-    def qc(i: int, platform: str, seen_min: int, sev: int) -> QueueCase:
+    def qc(i: int, platform: str, seen_min: int, sev: int) -> Case:
         seen = T0 + timedelta(minutes=seen_min)
-        return QueueCase(id=i, platform=platform, mention_id=str(i), severity=sev, first_seen=seen,
+        return Case(id=i, platform=platform, mention_id=str(i), severity=sev, first_seen=seen,
                          due_at=seen + CONFIG.sla_for(sev))  # fmt: skip
 
     # same due (09:00 + 2h == 08:00... no boost): sev 3 seen at 0 and sev 2 seen at -120 min are both due 11:00
@@ -123,7 +123,7 @@ def test_ties_by_first_seen_then_platform_then_id() -> None:
 
 
 def test_why_string_is_human() -> None:
-    c = QueueCase(id=1, platform="reddit", mention_id="x", severity=3, first_seen=T0, due_at=T0 + timedelta(hours=2),
+    c = Case(id=1, platform="reddit", mention_id="x", severity=3, first_seen=T0, due_at=T0 + timedelta(hours=2),
                   likes=60, posted_at=T0 - timedelta(minutes=10), observed_at=T0)  # fmt: skip
     (r,) = rank([c], T0 + timedelta(minutes=78), CONFIG)
     assert r.why.startswith("sev 3 · due in 42m · +")
@@ -133,7 +133,7 @@ def test_why_string_is_human() -> None:
 
 
 def test_order_does_not_depend_on_now() -> None:
-    batch = [QueueCase(id=i, platform="t", mention_id=str(i), severity=1 + i % 4, first_seen=T0 + timedelta(minutes=i),
+    batch = [Case(id=i, platform="t", mention_id=str(i), severity=1 + i % 4, first_seen=T0 + timedelta(minutes=i),
                        due_at=T0 + timedelta(minutes=i) + CONFIG.sla_for(1 + i % 4), likes=i * 7,
                        posted_at=T0, observed_at=T0 + timedelta(minutes=i + 1)) for i in range(30)]  # fmt: skip
     first = [r.case.id for r in rank(batch, T0, CONFIG)]
