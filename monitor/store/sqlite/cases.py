@@ -391,35 +391,39 @@ def _expire(conn: sqlite3.Connection, *, now: datetime) -> None:
         )
 
 
-def _iso_or_none(value: datetime | None) -> str | None:
-    return to_iso(value) if value is not None else None
+# the Case fields a transition may change, stored in the cases columns of the same name
+_MUTABLE = (
+    "state",
+    "claimed_by",
+    "claimed_at",
+    "claim_expires_at",
+    "responded_at",
+    "responded_by",
+    "resolved_at",
+    "dismissed_at",
+    "dismissed_reason",
+    "escalated",
+    "escalated_at",
+    "escalated_by",
+    "escalation_reason",
+)
+
+
+def _column(value: object) -> object:
+    if isinstance(value, datetime):
+        return to_iso(value)
+    return int(value) if isinstance(value, bool) else str(value) if isinstance(value, CaseState) else value
 
 
 def _apply(conn: sqlite3.Connection, t: Transition) -> None:
-    """Write the fields a transition may change, if the case is still in the state it was decided on."""
-    c = t.after
+    """Write the fields the transition changed, if the case is still in the state it was decided on."""
+    before, after = t.before, t.after
+    values = {f: _column(getattr(after, f)) for f in _MUTABLE if getattr(after, f) != getattr(before, f)}
+    values["updated_at"] = to_iso(t.at)
+    sets = ", ".join(f"{col} = :{col}" for col in values)  # column names are ours, never user input
     changed = conn.execute(
-        "UPDATE cases SET state = ?, claimed_by = ?, claimed_at = ?, claim_expires_at = ?, responded_at = ?, "
-        "responded_by = ?, resolved_at = ?, dismissed_at = ?, dismissed_reason = ?, escalated = ?, "
-        "escalated_at = ?, escalated_by = ?, escalation_reason = ?, updated_at = ? WHERE id = ? AND state = ?",
-        (
-            str(c.state),
-            c.claimed_by,
-            _iso_or_none(c.claimed_at),
-            _iso_or_none(c.claim_expires_at),
-            _iso_or_none(c.responded_at),
-            c.responded_by,
-            _iso_or_none(c.resolved_at),
-            _iso_or_none(c.dismissed_at),
-            c.dismissed_reason,
-            int(c.escalated),
-            _iso_or_none(c.escalated_at),
-            c.escalated_by,
-            c.escalation_reason,
-            to_iso(t.at),
-            t.before.id,
-            str(t.before.state),
-        ),
+        f"UPDATE cases SET {sets} WHERE id = :id AND state = :from_state",
+        {**values, "id": before.id, "from_state": str(before.state)},
     ).rowcount
     if changed != 1:  # cannot happen under BEGIN IMMEDIATE (decide read the row in this transaction); guard anyway
         raise ConflictError(f"case {t.before.id} changed while it was being updated; try again")
@@ -430,6 +434,6 @@ def _apply(conn: sqlite3.Connection, t: Transition) -> None:
         actor=t.actor,
         action=t.action,
         from_state=str(t.before.state),
-        to_state=str(c.state),
+        to_state=str(after.state),
         detail=dict(t.detail) or None,
     )
