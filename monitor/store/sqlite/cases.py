@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from monitor.errors import ConflictError, NotFoundError
@@ -46,6 +47,12 @@ _FROM_ESCALATED = f"FROM cases c INDEXED BY cases_escalated_open {_JOIN}"
 
 
 _iso = datetime.fromisoformat
+
+
+@lru_cache(maxsize=64)
+def _stamp(dt: datetime) -> str:
+    """to_iso, cached: one queue read formats the same `now` and horizon several times."""
+    return to_iso(dt)
 
 
 def _t(value: str | None) -> datetime | None:
@@ -205,6 +212,14 @@ class CaseSql:
 
         def errors(self) -> AbstractContextManager[None]: ...
 
+    def _fetch(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[Any]:
+        """All rows of one read (the hot queue reads: a try block costs less than the errors() context)."""
+        try:
+            return self.conn.execute(sql, params).fetchall()
+        except sqlite3.Error:
+            with self.errors():  # the one place sqlite3 errors become StoreError
+                raise
+
     # --- the queue ---------------------------------------------------------------------------
 
     def available_cases(
@@ -219,35 +234,32 @@ class CaseSql:
         exclude: int | None = None,
     ) -> list[Case]:
         where, params = mention_filter_sql(flt)
-        params["now"] = to_iso(now)
+        params["now"] = _stamp(now)
         if due_by is not None:
             where += " AND c.due_at <= :due_by"
-            params["due_by"] = to_iso(due_by)
+            params["due_by"] = _stamp(due_by)
         if due_from is not None:
             where += " AND c.due_at >= :due_from"
-            params["due_from"] = to_iso(due_from)
+            params["due_from"] = _stamp(due_from)
         if due_after is not None:
             where += " AND c.due_at > :due_after"
-            params["due_after"] = to_iso(due_after)
+            params["due_after"] = _stamp(due_after)
         if escalated is not None:
             where += f" AND c.escalated = {int(escalated)}"
         if exclude is not None:
             where += " AND c.id != :exclude"
             params["exclude"] = exclude
         source = _FROM_ESCALATED if escalated else _FROM
-        with self.errors():
-            rows = self.conn.execute(f"SELECT {_OPEN_COLUMNS} {source} WHERE {_AVAILABLE}{where}", params)
-            return [_case(r) for r in rows]
+        return [_case(r) for r in self._fetch(f"SELECT {_OPEN_COLUMNS} {source} WHERE {_AVAILABLE}{where}", params)]
 
     def nth_available_due(self, now: datetime, n: int, flt: MentionFilter | None = None) -> datetime | None:
         where, params = mention_filter_sql(flt)
         source = f"{_FROM}" if where else "FROM cases c"
-        params |= {"now": to_iso(now), "off": max(0, n - 1)}
-        with self.errors():
-            row = self.conn.execute(
-                f"SELECT c.due_at {source} WHERE {_AVAILABLE}{where} ORDER BY c.due_at LIMIT 1 OFFSET :off", params
-            ).fetchone()
-        return datetime.fromisoformat(row[0]) if row else None
+        params |= {"now": _stamp(now), "off": max(0, n - 1)}
+        rows = self._fetch(
+            f"SELECT c.due_at {source} WHERE {_AVAILABLE}{where} ORDER BY c.due_at LIMIT 1 OFFSET :off", params
+        )
+        return datetime.fromisoformat(rows[0][0]) if rows else None
 
     def count_available(self, now: datetime, *, due_before: datetime, escalated: bool = False) -> int:
         with self.errors():
@@ -282,11 +294,10 @@ class CaseSql:
     # --- one case ----------------------------------------------------------------------------
 
     def case(self, case_id: int) -> Case:
-        with self.errors():
-            row = self.conn.execute(f"SELECT {_CASE_COLUMNS} {_FROM} WHERE c.id = ?", (case_id,)).fetchone()
-        if row is None:
+        rows = self._fetch(f"SELECT {_CASE_COLUMNS} {_FROM} WHERE c.id = ?", (case_id,))
+        if not rows:
             raise NotFoundError(f"no case with id {case_id}")
-        return _case(row)
+        return _case(rows[0])
 
     def case_events(self, case_id: int) -> list[CaseEvent]:
         with self.errors():
