@@ -138,7 +138,8 @@ def next_case(store: CaseStore, config: Config, *, agent: str, now: datetime) ->
     claimed = store.transition(now, decide)
     if claimed is None:
         return None
-    return replace(picked[0], case=claimed)
+    top1 = picked[0]
+    return RankedCase(claimed, top1.position, top1.key, top1.boost, top1.velocity, top1.why)
 
 
 def claim(store: CaseStore, config: Config, case_id: int, *, agent: str, now: datetime) -> Claimed:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.models import Case as QueueCase
+from monitor.models import Case
 from monitor.queue.policies import rank, reach_boost, sort_key
 
 from .conftest import T0, plain_config
@@ -18,7 +18,7 @@ MAX_BOOST = CONFIG.fairness.max_reach_boost
 
 
 @st.composite
-def cases(draw: st.DrawFn, n_max: int = 40, escalations: bool = False) -> list[QueueCase]:
+def cases(draw: st.DrawFn, n_max: int = 40, escalations: bool = False) -> list[Case]:
     n = draw(st.integers(1, n_max))
     out = []
     for i in range(n):
@@ -26,7 +26,7 @@ def cases(draw: st.DrawFn, n_max: int = 40, escalations: bool = False) -> list[Q
         sev = draw(st.integers(1, 4))
         age = timedelta(seconds=draw(st.integers(0, 7200)))
         out.append(
-            QueueCase(
+            Case(
                 id=i + 1,
                 platform=draw(st.sampled_from(["twitter", "reddit", "youtube"])),
                 mention_id=str(i),
@@ -49,7 +49,7 @@ def cases(draw: st.DrawFn, n_max: int = 40, escalations: bool = False) -> list[Q
 
 @settings(max_examples=150, deadline=None)
 @given(cases())
-def test_served_before_implies_due_within_max_boost(batch: list[QueueCase]) -> None:
+def test_served_before_implies_due_within_max_boost(batch: list[Case]) -> None:
     ranked = rank(batch, T0, CONFIG)
     for i, a in enumerate(ranked):
         assert timedelta(0) <= a.boost <= MAX_BOOST
@@ -59,7 +59,7 @@ def test_served_before_implies_due_within_max_boost(batch: list[QueueCase]) -> N
 
 @settings(max_examples=100, deadline=None)
 @given(cases(escalations=True))
-def test_escalated_cases_come_first_and_the_rest_keep_the_guarantee(batch: list[QueueCase]) -> None:
+def test_escalated_cases_come_first_and_the_rest_keep_the_guarantee(batch: list[Case]) -> None:
     ranked = rank(batch, T0, CONFIG)
     flags = [r.case.escalated for r in ranked]
     assert flags == sorted(flags, reverse=True)  # all escalated ones before any other
@@ -71,7 +71,7 @@ def test_escalated_cases_come_first_and_the_rest_keep_the_guarantee(batch: list[
 
 @settings(max_examples=100, deadline=None)
 @given(cases(n_max=60), st.integers(1, 3), st.integers(60, 1800))
-def test_no_starvation_with_arrivals_over_time(batch: list[QueueCase], servers: int, handle_s: int) -> None:
+def test_no_starvation_with_arrivals_over_time(batch: list[Case], servers: int, handle_s: int) -> None:
     """Serve arrivals one at a time by the rule: a case is never overtaken by one due more than max_boost later,
     so the cases served ahead of any case after it arrived are bounded by those due before due + max_boost."""
     arrivals = sorted(batch, key=lambda c: c.first_seen)
@@ -106,7 +106,7 @@ def test_no_starvation_with_arrivals_over_time(batch: list[QueueCase], servers: 
 
 def test_spreading_small_account_gets_the_boost_and_followers_alone_little() -> None:
     f = CONFIG.fairness
-    small_viral = QueueCase(
+    small_viral = Case(
         id=1,
         platform="twitter",
         mention_id="1",
@@ -120,7 +120,7 @@ def test_spreading_small_account_gets_the_boost_and_followers_alone_little() -> 
         posted_at=T0 - timedelta(minutes=30),
         observed_at=T0,
     )
-    big_quiet = QueueCase(
+    big_quiet = Case(
         id=2,
         platform="twitter",
         mention_id="2",
@@ -142,9 +142,9 @@ def test_spreading_small_account_gets_the_boost_and_followers_alone_little() -> 
 
 
 def test_ties_by_first_seen_then_platform_then_id() -> None:
-    def qc(i: int, platform: str, seen_min: int, sev: int) -> QueueCase:
+    def qc(i: int, platform: str, seen_min: int, sev: int) -> Case:
         seen = T0 + timedelta(minutes=seen_min)
-        return QueueCase(
+        return Case(
             id=i, platform=platform, mention_id=str(i), severity=sev, first_seen=seen, due_at=seen + CONFIG.sla_for(sev)
         )
 
@@ -154,7 +154,7 @@ def test_ties_by_first_seen_then_platform_then_id() -> None:
 
 
 def test_why_string_is_human() -> None:
-    c = QueueCase(
+    c = Case(
         id=1,
         platform="reddit",
         mention_id="x",
@@ -174,7 +174,7 @@ def test_why_string_is_human() -> None:
 
 def test_order_does_not_depend_on_now() -> None:
     batch = [
-        QueueCase(
+        Case(
             id=i,
             platform="t",
             mention_id=str(i),

@@ -10,6 +10,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from monitor.errors import ConflictError, NotFoundError
@@ -46,6 +47,12 @@ _FROM_ESCALATED = f"FROM cases c INDEXED BY cases_escalated_open {_JOIN}"
 
 
 _iso = datetime.fromisoformat
+
+
+@lru_cache(maxsize=64)
+def _stamp(dt: datetime) -> str:
+    """to_iso, cached: one queue read formats the same `now` and horizon several times."""
+    return to_iso(dt)
 
 
 def _t(value: str | None) -> datetime | None:
@@ -198,6 +205,14 @@ def insert_event(
 class CaseSql(SqliteConnection):
     """Case and queue operations of SqliteStore (monitor.store.protocol_cases.CaseStore)."""
 
+    def _fetch(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[Any]:
+        """All rows of one read (the hot queue reads: a try block costs less than the errors() context)."""
+        try:
+            return self.conn.execute(sql, params).fetchall()
+        except sqlite3.Error:
+            with self.errors():  # the one place sqlite3 errors become StoreError
+                raise
+
     # --- the queue ---------------------------------------------------------------------------
 
     def available_cases(
@@ -212,35 +227,32 @@ class CaseSql(SqliteConnection):
         exclude: int | None = None,
     ) -> list[Case]:
         where, params = mention_filter_sql(flt)
-        params["now"] = to_iso(now)
+        params["now"] = _stamp(now)
         if due_by is not None:
             where += " AND c.due_at <= :due_by"
-            params["due_by"] = to_iso(due_by)
+            params["due_by"] = _stamp(due_by)
         if due_from is not None:
             where += " AND c.due_at >= :due_from"
-            params["due_from"] = to_iso(due_from)
+            params["due_from"] = _stamp(due_from)
         if due_after is not None:
             where += " AND c.due_at > :due_after"
-            params["due_after"] = to_iso(due_after)
+            params["due_after"] = _stamp(due_after)
         if escalated is not None:
             where += f" AND c.escalated = {int(escalated)}"
         if exclude is not None:
             where += " AND c.id != :exclude"
             params["exclude"] = exclude
         source = _FROM_ESCALATED if escalated else _FROM
-        with self.errors():
-            rows = self.conn.execute(f"SELECT {_OPEN_COLUMNS} {source} WHERE {_AVAILABLE}{where}", params)
-            return [_case(r) for r in rows]
+        return [_case(r) for r in self._fetch(f"SELECT {_OPEN_COLUMNS} {source} WHERE {_AVAILABLE}{where}", params)]
 
     def nth_available_due(self, now: datetime, n: int, flt: MentionFilter | None = None) -> datetime | None:
         where, params = mention_filter_sql(flt)
         source = f"{_FROM}" if where else "FROM cases c"
-        params |= {"now": to_iso(now), "off": max(0, n - 1)}
-        with self.errors():
-            row = self.conn.execute(
-                f"SELECT c.due_at {source} WHERE {_AVAILABLE}{where} ORDER BY c.due_at LIMIT 1 OFFSET :off", params
-            ).fetchone()
-        return datetime.fromisoformat(row[0]) if row else None
+        params |= {"now": _stamp(now), "off": max(0, n - 1)}
+        rows = self._fetch(
+            f"SELECT c.due_at {source} WHERE {_AVAILABLE}{where} ORDER BY c.due_at LIMIT 1 OFFSET :off", params
+        )
+        return datetime.fromisoformat(rows[0][0]) if rows else None
 
     def count_available(self, now: datetime, *, due_before: datetime, escalated: bool = False) -> int:
         with self.errors():
@@ -275,11 +287,10 @@ class CaseSql(SqliteConnection):
     # --- one case ----------------------------------------------------------------------------
 
     def case(self, case_id: int) -> Case:
-        with self.errors():
-            row = self.conn.execute(f"SELECT {_CASE_COLUMNS} {_FROM} WHERE c.id = ?", (case_id,)).fetchone()
-        if row is None:
+        rows = self._fetch(f"SELECT {_CASE_COLUMNS} {_FROM} WHERE c.id = ?", (case_id,))
+        if not rows:
             raise NotFoundError(f"no case with id {case_id}")
-        return _case(row)
+        return _case(rows[0])
 
     def case_events(self, case_id: int) -> list[CaseEvent]:
         with self.errors():
@@ -384,35 +395,39 @@ def _expire(conn: sqlite3.Connection, *, now: datetime) -> None:
         )
 
 
-def _iso_or_none(value: datetime | None) -> str | None:
-    return to_iso(value) if value is not None else None
+# the Case fields a transition may change, stored in the cases columns of the same name
+_MUTABLE = (
+    "state",
+    "claimed_by",
+    "claimed_at",
+    "claim_expires_at",
+    "responded_at",
+    "responded_by",
+    "resolved_at",
+    "dismissed_at",
+    "dismissed_reason",
+    "escalated",
+    "escalated_at",
+    "escalated_by",
+    "escalation_reason",
+)
+
+
+def _column(value: object) -> object:
+    if isinstance(value, datetime):
+        return to_iso(value)
+    return int(value) if isinstance(value, bool) else str(value) if isinstance(value, CaseState) else value
 
 
 def _apply(conn: sqlite3.Connection, t: Transition) -> None:
-    """Write the fields a transition may change, if the case is still in the state it was decided on."""
-    c = t.after
+    """Write the fields the transition changed, if the case is still in the state it was decided on."""
+    before, after = t.before, t.after
+    values = {f: _column(getattr(after, f)) for f in _MUTABLE if getattr(after, f) != getattr(before, f)}
+    values["updated_at"] = to_iso(t.at)
+    sets = ", ".join(f"{col} = :{col}" for col in values)  # column names are ours, never user input
     changed = conn.execute(
-        "UPDATE cases SET state = ?, claimed_by = ?, claimed_at = ?, claim_expires_at = ?, responded_at = ?, "
-        "responded_by = ?, resolved_at = ?, dismissed_at = ?, dismissed_reason = ?, escalated = ?, "
-        "escalated_at = ?, escalated_by = ?, escalation_reason = ?, updated_at = ? WHERE id = ? AND state = ?",
-        (
-            str(c.state),
-            c.claimed_by,
-            _iso_or_none(c.claimed_at),
-            _iso_or_none(c.claim_expires_at),
-            _iso_or_none(c.responded_at),
-            c.responded_by,
-            _iso_or_none(c.resolved_at),
-            _iso_or_none(c.dismissed_at),
-            c.dismissed_reason,
-            int(c.escalated),
-            _iso_or_none(c.escalated_at),
-            c.escalated_by,
-            c.escalation_reason,
-            to_iso(t.at),
-            t.before.id,
-            str(t.before.state),
-        ),
+        f"UPDATE cases SET {sets} WHERE id = :id AND state = :from_state",
+        {**values, "id": before.id, "from_state": str(before.state)},
     ).rowcount
     if changed != 1:  # cannot happen under BEGIN IMMEDIATE (decide read the row in this transaction); guard anyway
         raise ConflictError(f"case {t.before.id} changed while it was being updated; try again")
@@ -423,6 +438,6 @@ def _apply(conn: sqlite3.Connection, t: Transition) -> None:
         actor=t.actor,
         action=t.action,
         from_state=str(t.before.state),
-        to_state=str(c.state),
+        to_state=str(after.state),
         detail=dict(t.detail) or None,
     )
