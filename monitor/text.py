@@ -26,7 +26,8 @@ ELLIPSIS = "…"
 
 # C0 controls, DEL and C1 controls (category Cc). ESC and the 8-bit C1 forms (CSI 0x9b, OSC 0x9d...) start
 # terminal sequences that move the cursor, recolour, set the window title or make hidden links.
-CONTROLS = "\x00-\x1f\x7f-\x9f"
+# Tab and newline are listed on their own, so a class can leave them out: CONTROLS.replace("\n", "").
+CONTROLS = "\x00-\x08\t\n\x0b-\x1f\x7f-\x9f"
 # Characters that end a line for some reader: a log line or an output line could be forged with them.
 LINE_BREAKS = "\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029"
 # Bidi embeddings, overrides, isolates and marks: they reorder or hide what follows ("Trojan Source").
@@ -62,16 +63,19 @@ _SURROGATE = re.compile(f"[{SURROGATES}]")
 # shown as one space: tabs, carriage returns, vertical tab, form feed, NEL, line/paragraph separators
 _SPACE_LIKE = re.compile("[\t\r\x0b\x0c\x85\u2028\u2029]")
 # removed from display text (newline is the one control kept; the space-like ones are mapped first)
-_DROPPED = re.compile(f"(?!\n)[{CONTROLS}{BIDI}{OTHER_FORMAT}{SURROGATES}{INVISIBLE}]")
-_ASCII_UNSAFE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+_CONTROLS_BUT_NEWLINE = CONTROLS.replace("\n", "")
+_CONTROLS_BUT_TAB_NEWLINE = _CONTROLS_BUT_NEWLINE.replace("\t", "")
+_DROPPED = re.compile(f"[{_CONTROLS_BUT_NEWLINE}{BIDI}{OTHER_FORMAT}{SURROGATES}{INVISIBLE}]")
 _TAG = re.compile(f"[{TAGS}]")
+# anything the passes above would change (ESC and the C1 introducers are controls): most text skips them
+_UNCLEAN = re.compile(f"[{_CONTROLS_BUT_NEWLINE}\u2028\u2029{BIDI}{TAGS}{OTHER_FORMAT}{SURROGATES}{INVISIBLE}]")
 # escaped in log lines: every dangerous class (joiners are harmless there)
 _LOG_UNSAFE = re.compile(f"[{CONTROLS}{LINE_BREAKS}{BIDI}{TAGS}{OTHER_FORMAT}{SURROGATES}{INVISIBLE}]")
 # escaped in JSON text: what json.dumps(ensure_ascii=False) leaves raw. C0 controls are already escaped by
 # json.dumps, and the newlines left are its own indentation, so C0 is not in this class.
 _JSON_UNSAFE = re.compile(f"[\x7f-\x9f\u2028\u2029{BIDI}{TAGS}{OTHER_FORMAT}{SURROGATES}{INVISIBLE}]")
 # blanked for the classifier: controls (not tab or newline), separators, every format character (joiners too)
-_MODEL_BLANK = re.compile(f"(?![\t\n])[{CONTROLS}\u2028\u2029{BIDI}{JOINERS}{TAGS}{OTHER_FORMAT}{INVISIBLE}]")
+_MODEL_BLANK = re.compile(f"[{_CONTROLS_BUT_TAB_NEWLINE}\u2028\u2029{BIDI}{JOINERS}{TAGS}{OTHER_FORMAT}{INVISIBLE}]")
 
 _BLACK_FLAG = "\U0001f3f4"
 _CANCEL_TAG = "\U000e007f"
@@ -83,7 +87,6 @@ _PICTOGRAPH = "\U0001f000-\U0001faff\u2190-\u2bff\u00a9\u00ae\u3030\u303d"
 _PICTOGRAPH_ZWJ = re.compile(f"(?<=[{_PICTOGRAPH}])\u200d+")
 MAX_COMBINING = 4  # "zalgo" stacks beyond this spill into neighbouring lines in many terminals
 _COMBINING_SCAN_END = 0x20000  # no combining mark (canonical class > 0) lies beyond plane 1
-_WHITESPACE_RUN = re.compile(r"\s+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
@@ -103,12 +106,30 @@ clean_text = for_storage  # the name the store and the importer use
 # --- display ---------------------------------------------------------------------------------------------------
 
 
+def _ranges(codes: list[int]) -> str:
+    """A regex class body for sorted code points, as ranges (a long list of single characters is slow)."""
+    out: list[str] = []
+    start = prev = codes[0]
+    for code in [*codes[1:], -1]:
+        if code == prev + 1:
+            prev = code
+            continue
+        out.append(re.escape(chr(start)) + (f"-{re.escape(chr(prev))}" if prev != start else ""))
+        start = prev = code
+    return "".join(out)
+
+
 @cache
-def _combining_runs() -> re.Pattern[str]:
-    """Runs of more than MAX_COMBINING combining marks (built on first use: a scan of planes 0-1, ~20 ms)."""
-    marks = [chr(c) for c in range(0x300, _COMBINING_SCAN_END) if unicodedata.combining(chr(c))]
-    body = "".join(re.escape(ch) for ch in marks)
-    return re.compile(f"[{body}]{{{MAX_COMBINING + 1},}}")
+def _combining_runs() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(quick test, exact pattern) for runs of more than MAX_COMBINING combining marks.
+
+    Built on first use (a scan of planes 0-1, ~20 ms). The exact pattern is slow on every text (its astral
+    ranges are tested one by one); the quick test, BMP marks or any astral character, is cheap and rarely hits.
+    """
+    marks = [c for c in range(0x300, _COMBINING_SCAN_END) if unicodedata.combining(chr(c))]
+    run = f"{{{MAX_COMBINING + 1},}}"
+    quick = re.compile(f"[{_ranges([c for c in marks if c <= 0xFFFF])}\U00010000-\U0010ffff]{run}")
+    return quick, re.compile(f"[{_ranges(marks)}]{run}")
 
 
 def _keep_flag_tags(text: str) -> str:
@@ -128,15 +149,17 @@ def _keep_flag_tags(text: str) -> str:
 
 def _clean(value: str, *, split_emoji: bool) -> str:
     """`value` with every escape sequence and dangerous character removed; newlines kept, other breaks a space."""
-    text = _ESCAPES.sub("", value)
-    if text.isascii():
-        return _DROPPED.sub("", _SPACE_LIKE.sub(" ", text)) if _ASCII_UNSAFE.search(text) else text
-    text = _DROPPED.sub("", _SPACE_LIKE.sub(" ", text))
-    if _TAG.search(text):
-        text = _keep_flag_tags(text)
+    text = value
+    if _UNCLEAN.search(text):
+        text = _DROPPED.sub("", _SPACE_LIKE.sub(" ", _ESCAPES.sub("", text)))
+        if _TAG.search(text):
+            text = _keep_flag_tags(text)
+    if text.isascii():  # no emoji, no combining marks
+        return text
     if split_emoji:
         text = _PICTOGRAPH_ZWJ.sub("", _SKIN_TONE_OR_PRESENTATION.sub("", text))
-    return _combining_runs().sub(lambda m: m.group()[:MAX_COMBINING], text)
+    quick, exact = _combining_runs()
+    return exact.sub(lambda m: m.group()[:MAX_COMBINING], text) if quick.search(text) else text
 
 
 def truncate(text: str, max_cells: int) -> str:
@@ -150,7 +173,7 @@ def truncate(text: str, max_cells: int) -> str:
 
 
 def _single_line(text: str) -> str:
-    return _WHITESPACE_RUN.sub(" ", text).strip()
+    return " ".join(text.split())  # str.split() and regex \s agree on what whitespace is
 
 
 def for_terminal(value: str | None, *, oneline: bool = False, max_cells: int | None = None) -> str:
