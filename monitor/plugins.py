@@ -160,9 +160,9 @@ def describe_connectors(enabled: set[str] | None = None) -> list[dict[str, Any]]
                 "target": found.target,
                 "settings": keys,
                 "secrets": {
-                    k.removesuffix("_env"): d["default"]
-                    for k, d in ((k["key"], k) for k in keys)
-                    if k.endswith("_env") and isinstance(d["default"], str)
+                    k["key"].removesuffix("_env"): k["default"]
+                    for k in keys
+                    if k["key"].endswith("_env") and isinstance(k["default"], str)
                 },
                 "quota": type(quota).__name__ if quota is not None else None,
                 "enabled": None if enabled is None else name in enabled,

@@ -20,6 +20,7 @@ from monitor.connector import (
     AuthError,
     Connector,
     ConnectorError,
+    DailyQuota,
     PlatformSettings,
     Query,
     QuotaExhausted,
@@ -186,7 +187,7 @@ def _bug(name: str, exc: Exception) -> ConnectorError:
 
 
 def _record_failure(
-    store: Store, report: PlatformReport, exc: ConnectorError, run: PollRun, now: datetime, quota: Any
+    store: Store, report: PlatformReport, exc: ConnectorError, run: PollRun, now: datetime, quota: DailyQuota | None
 ) -> bool:
     """Write the failed run (and spent quota); True when the platform must stop (backoff, quota, auth)."""
     status, state, until = _classify_error(exc)
